@@ -1,0 +1,12 @@
+# Front door. Each area owns one fragment under make/: chart.mk (chart, render suite),
+# agent.mk (the health agent, its image and benchmarks), cluster.mk (the embedded cluster).
+SHELL := bash
+.DEFAULT_GOAL := help
+ENV ?= dev
+
+include make/tools.mk
+include $(filter-out make/tools.mk,$(wildcard make/*.mk))
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'

@@ -1,0 +1,178 @@
+{{/*
+The health agent: its config file (format: docs/agent-config.md), the environment that
+carries check secrets by reference, and its volumes and mounts. Used in wrapper mode
+(the agent runs inside the Kotaemon container) and sidecar mode (its own container).
+*/}}
+
+{{- define "kotaemon.agentConfig" -}}
+{{- $v := .Values -}}
+{{- $h := $v.health -}}
+{{- $authDir := include "kotaemon.agentAuthDir" . -}}
+listen: ":{{ int $h.port }}"
+paths:
+  live: {{ $h.paths.live | quote }}
+  ready: {{ $h.paths.ready | quote }}
+  metrics: {{ $h.paths.metrics | quote }}
+app:
+  url: "http://127.0.0.1:{{ int $v.kotaemon.port }}"
+  live:
+    path: {{ $v.kotaemon.routes.live | quote }}
+    timeout: {{ include "kotaemon.agentLiveTimeoutMs" . }}ms
+  ready:
+    path: {{ $v.kotaemon.routes.ready | quote }}
+    timeout: {{ include "kotaemon.agentReadyTimeoutMs" . }}ms
+shutdown:
+  drainDelay: {{ int $h.shutdown.drainDelaySeconds }}s
+  stopTimeout: {{ int $h.shutdown.stopTimeoutSeconds }}s
+details: {{ $h.details }}
+auth:
+  mode: {{ $h.auth.mode }}
+  {{- if eq $h.auth.mode "token" }}
+  tokenFile: {{ printf "%s/%s" $authDir $h.auth.tokenKey | quote }}
+  {{- else if eq $h.auth.mode "jwt" }}
+  jwt:
+    algorithms: {{ toJson $h.auth.jwt.algorithms }}
+    {{- with $h.auth.jwt.secretKey }}
+    secretFile: {{ printf "%s/%s" $authDir . | quote }}
+    {{- end }}
+    {{- with $h.auth.jwt.publicKeyKey }}
+    publicKeyFile: {{ printf "%s/%s" $authDir . | quote }}
+    {{- end }}
+    {{- with $h.auth.jwt.jwksKey }}
+    jwksFile: {{ printf "%s/%s" $authDir . | quote }}
+    {{- end }}
+    {{- with $h.auth.jwt.issuer }}
+    issuer: {{ . | quote }}
+    {{- end }}
+    {{- with $h.auth.jwt.audience }}
+    audience: {{ . | quote }}
+    {{- end }}
+  {{- end }}
+  protectMetrics: {{ $h.auth.protectMetrics }}
+log:
+  level: {{ $h.logLevel }}
+{{- if $h.checks }}
+checks:
+{{- range $c := $h.checks }}
+  - name: {{ $c.name }}
+    type: {{ $c.type }}
+    critical: {{ $c.critical }}
+    interval: {{ int $c.intervalSeconds }}s
+    timeout: {{ int $c.timeoutSeconds }}s
+    {{- with $c.url }}
+    url: {{ . | quote }}
+    {{- end }}
+    {{- with $c.address }}
+    address: {{ . | quote }}
+    {{- end }}
+    {{- with $c.model }}
+    model: {{ . | quote }}
+    {{- end }}
+    {{- with $c.path }}
+    path: {{ . | quote }}
+    {{- end }}
+    {{- if $c.minFreeBytes }}
+    minFreeBytes: {{ int64 $c.minFreeBytes }}
+    {{- end }}
+    {{- with $c.expectedStatus }}
+    expectedStatus: {{ toJson . }}
+    {{- end }}
+    {{- with $c.provider }}
+    provider: {{ . }}
+    {{- end }}
+    {{- if $c.apiKey }}
+    apiKey:
+      env: {{ include "kotaemon.checkEnvName" (dict "check" $c.name "field" "API_KEY") }}
+    {{- end }}
+    {{- if $c.headers }}
+    headers:
+    {{- range $i, $hd := $c.headers }}
+      - name: {{ $hd.name | quote }}
+        env: {{ include "kotaemon.checkEnvName" (dict "check" $c.name "field" (printf "HEADER_%d" $i)) }}
+    {{- end }}
+    {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Environment of the process that runs the agent: check secrets as secretKeyRefs only. */}}
+{{- define "kotaemon.agentEnv" -}}
+{{- range $c := .Values.health.checks -}}
+{{- with $c.apiKey }}
+- name: {{ include "kotaemon.checkEnvName" (dict "check" $c.name "field" "API_KEY") }}
+  valueFrom:
+    secretKeyRef:
+      {{- toYaml .secretKeyRef | nindent 6 }}
+{{- end }}
+{{- range $i, $hd := $c.headers }}
+- name: {{ include "kotaemon.checkEnvName" (dict "check" $c.name "field" (printf "HEADER_%d" $i)) }}
+  valueFrom:
+    secretKeyRef:
+      {{- toYaml $hd.secretKeyRef | nindent 6 }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "kotaemon.agentVolumeMounts" -}}
+- name: health-config
+  mountPath: {{ include "kotaemon.agentConfigDir" . }}/config.yaml
+  subPath: config.yaml
+  readOnly: true
+{{- if ne .Values.health.auth.mode "none" }}
+- name: health-auth
+  mountPath: {{ include "kotaemon.agentAuthDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}
+
+{{- define "kotaemon.agentVolumes" -}}
+- name: health-config
+  configMap:
+    name: {{ include "kotaemon.fullname" . }}-health
+{{- if ne .Values.health.auth.mode "none" }}
+- name: health-auth
+  secret:
+    secretName: {{ include "kotaemon.authSecretName" . }}
+    defaultMode: 0440
+{{- end }}
+{{- if eq .Values.health.mode "wrapper" }}
+- name: health-bin
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end }}
+{{- end -}}
+
+{{- define "kotaemon.agentConfigPath" -}}{{ include "kotaemon.agentConfigDir" . }}/config.yaml{{- end -}}
+
+{{/*
+Sidecar mode: the agent in its own container. Readiness sits here (a pod is Ready only
+when all its containers are), so the agent's view gates traffic. native: an init
+container with restartPolicy Always, started before Kotaemon and stopped after it.
+*/}}
+{{- define "kotaemon.agentContainer" -}}
+{{- $root := .root -}}
+{{- $h := $root.Values.health -}}
+- name: health-agent
+  image: {{ include "kotaemon.agentImage" $root }}
+  imagePullPolicy: {{ $h.image.pullPolicy }}
+  {{- if .native }}
+  restartPolicy: Always
+  {{- end }}
+  command: ["/usr/local/bin/kotaemon-health", "serve", "--config", {{ include "kotaemon.agentConfigPath" $root | quote }}]
+  ports:
+    - name: health
+      containerPort: {{ int $h.port }}
+      protocol: TCP
+  {{- $env := include "kotaemon.agentEnv" $root }}
+  {{- if $env }}
+  env:
+    {{- $env | nindent 4 }}
+  {{- end }}
+  {{- with include "kotaemon.renderProbe" (dict "probes" .probes "kind" "readiness") }}{{ . | nindent 2 }}{{ end }}
+  resources:
+    {{- toYaml $h.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $h.securityContext | nindent 4 }}
+  volumeMounts:
+    {{- include "kotaemon.agentVolumeMounts" $root | nindent 4 }}
+{{- end -}}
