@@ -1,0 +1,174 @@
+// Package agent wires the configuration, the checks, the server and (in supervise mode)
+// the child process into one running agent.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"kotaemon-k8s/internal/auth"
+	"kotaemon-k8s/internal/checks"
+	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/metrics"
+	"kotaemon-k8s/internal/server"
+	"kotaemon-k8s/internal/supervise"
+
+	// The image has no CA bundle: fall back to the embedded Mozilla roots for https
+	// dependencies when the system has none.
+	_ "golang.org/x/crypto/x509roots/fallback"
+)
+
+// NewLogger returns the JSON logger at the configured level.
+func NewLogger(level string, w *os.File) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+// Parts are the assembled components of an agent, before anything runs.
+type Parts struct {
+	Config  *config.Config
+	Metrics *metrics.Metrics
+	Monitor *checks.Monitor
+	Server  *server.Server
+	Log     *slog.Logger
+}
+
+// Build assembles the agent from a loaded config (secrets resolved). proc is nil in
+// sidecar mode.
+func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process) (*Parts, error) {
+	if cfg.Secrets == nil {
+		return nil, errors.New("config secrets not resolved")
+	}
+	met := metrics.New(ver)
+	client := NewDependencyClient()
+	specs := make([]checks.Spec, 0, len(cfg.Checks))
+	for i, c := range cfg.Checks {
+		p, err := checks.New(c, cfg.Secrets.Checks[c.Name], client)
+		if err != nil {
+			return nil, fmt.Errorf("checks[%d]: %w", i, err)
+		}
+		specs = append(specs, checks.Spec{Name: c.Name, Type: c.Type, Critical: c.IsCritical(),
+			Interval: c.Interval, Timeout: c.Timeout, Prober: p})
+		met.AddCheck(c.Name, c.Type, c.IsCritical())
+	}
+	mon := checks.NewMonitor(specs, log, met)
+	ver2, err := auth.New(cfg.Auth, cfg.Secrets)
+	if err != nil {
+		return nil, err
+	}
+	srv := server.New(server.Options{Config: cfg, Monitor: mon, Metrics: met, Verifier: ver2,
+		Process: proc, Logger: log})
+	return &Parts{Config: cfg, Metrics: met, Monitor: mon, Server: srv, Log: log}, nil
+}
+
+// NewDependencyClient is the HTTP client shared by the dependency checks; each request
+// is bounded by its check's timeout through its context.
+func NewDependencyClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2
+	tr.IdleConnTimeout = 5 * time.Minute
+	return &http.Client{Transport: tr}
+}
+
+// lazyProcess lets the server ask about a child that starts after the server is built.
+type lazyProcess struct {
+	sup atomic.Pointer[supervise.Supervisor]
+}
+
+func (l *lazyProcess) Running() bool {
+	s := l.sup.Load()
+	return s != nil && s.Running()
+}
+
+// run starts the monitor and the server on ln and returns a stop function that ends
+// both and waits for them.
+func (p *Parts) run(ln net.Listener) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	p.Monitor.Start(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := p.Server.Serve(ctx, ln); err != nil {
+			p.Log.Error("health server stopped", "error", err)
+		}
+	}()
+	return func() {
+		cancel()
+		wg.Wait()
+		p.Monitor.Wait()
+	}
+}
+
+// Supervise runs command as a child and serves the endpoints until it exits; the
+// result is the child's exit code (or 128+signal).
+func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []string) int {
+	lp := &lazyProcess{}
+	parts, err := Build(cfg, log, ver, lp)
+	if err != nil {
+		log.Error("configuration refused", "error", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		log.Error("cannot listen", "listen", cfg.Listen, "error", err)
+		return 1
+	}
+	stop := parts.run(ln)
+	defer stop()
+	sup, err := supervise.Start(supervise.Options{
+		Command:     command,
+		DrainDelay:  cfg.Shutdown.DrainDelay,
+		StopTimeout: cfg.Shutdown.StopTimeout,
+		OnDraining:  parts.Server.SetDraining,
+		Logger:      log,
+	})
+	if err != nil {
+		log.Error("cannot start the app", "error", err)
+		return supervise.ExitCode(err)
+	}
+	lp.sup.Store(sup)
+	parts.Metrics.SetProcessUp(true)
+	code := sup.Wait()
+	parts.Metrics.SetProcessUp(false)
+	return code
+}
+
+// Serve runs the sidecar: the endpoints without a child, until SIGTERM or SIGINT; then
+// readiness fails for shutdown.drainDelay before the agent exits 0.
+func Serve(cfg *config.Config, log *slog.Logger, ver string) int {
+	parts, err := Build(cfg, log, ver, nil)
+	if err != nil {
+		log.Error("configuration refused", "error", err)
+		return 2
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		log.Error("cannot listen", "listen", cfg.Listen, "error", err)
+		return 1
+	}
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	stop := parts.run(ln)
+	defer stop()
+	sig := <-sigs
+	parts.Server.SetDraining()
+	log.Info("shutting down", "signal", sig.String(), "drainDelay", cfg.Shutdown.DrainDelay.String())
+	select {
+	case <-time.After(cfg.Shutdown.DrainDelay):
+	case <-sigs: // asked twice: stop now
+	}
+	return 0
+}

@@ -1,0 +1,109 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Secrets are the values behind every reference in the config, read once at start.
+type Secrets struct {
+	Token     string                  // auth.tokenFile
+	JWTSecret []byte                  // auth.jwt.secretFile
+	JWTPEM    []byte                  // auth.jwt.publicKeyFile
+	JWKS      []byte                  // auth.jwt.jwksFile
+	Checks    map[string]CheckSecrets // by check name
+}
+
+// CheckSecrets are a check's resolved API key and extra headers.
+type CheckSecrets struct {
+	APIKey  string
+	Headers [][2]string // name, value in config order
+}
+
+// ResolveSecrets reads every file and environment variable the config references and
+// stores the values in c.Secrets. A missing or empty file or variable is an error
+// naming the field, so the agent never starts half-configured.
+func (c *Config) ResolveSecrets() error {
+	return c.ResolveSecretsWith(os.LookupEnv, os.ReadFile)
+}
+
+// ResolveSecretsWith is ResolveSecrets with the environment and filesystem injected.
+func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readFile func(string) ([]byte, error)) error {
+	s := &Secrets{Checks: map[string]CheckSecrets{}}
+	get := func(field, env, file string) (string, error) {
+		if env != "" {
+			v, ok := lookupEnv(env)
+			if !ok {
+				return "", fieldErr(field+".env", "environment variable %s is not set", env)
+			}
+			if strings.TrimSpace(v) == "" {
+				return "", fieldErr(field+".env", "environment variable %s is empty", env)
+			}
+			return strings.TrimSpace(v), nil
+		}
+		b, err := readFile(file)
+		if err != nil {
+			return "", fieldErr(field+".file", "%v", err)
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "" {
+			return "", fieldErr(field+".file", "%s is empty", file)
+		}
+		return v, nil
+	}
+	readRaw := func(field, file string) ([]byte, error) {
+		b, err := readFile(file)
+		if err != nil {
+			return nil, fieldErr(field, "%v", err)
+		}
+		if len(strings.TrimSpace(string(b))) == 0 {
+			return nil, fieldErr(field, "%s is empty", file)
+		}
+		return b, nil
+	}
+	var err error
+	switch c.Auth.Mode {
+	case AuthToken:
+		if s.Token, err = get("auth.tokenFile", "", c.Auth.TokenFile); err != nil {
+			return err
+		}
+	case AuthJWT:
+		j := c.Auth.JWT
+		switch {
+		case j.SecretFile != "":
+			sec, err := get("auth.jwt.secretFile", "", j.SecretFile)
+			if err != nil {
+				return err
+			}
+			s.JWTSecret = []byte(sec)
+		case j.PublicKeyFile != "":
+			if s.JWTPEM, err = readRaw("auth.jwt.publicKeyFile", j.PublicKeyFile); err != nil {
+				return err
+			}
+		case j.JWKSFile != "":
+			if s.JWKS, err = readRaw("auth.jwt.jwksFile", j.JWKSFile); err != nil {
+				return err
+			}
+		}
+	}
+	for i, ch := range c.Checks {
+		f := fmt.Sprintf("checks[%d]", i)
+		var cs CheckSecrets
+		if ch.APIKey.IsSet() {
+			if cs.APIKey, err = get(f+".apiKey", ch.APIKey.Env, ch.APIKey.File); err != nil {
+				return err
+			}
+		}
+		for k, h := range ch.Headers {
+			v, err := get(fmt.Sprintf("%s.headers[%d]", f, k), h.Env, h.File)
+			if err != nil {
+				return err
+			}
+			cs.Headers = append(cs.Headers, [2]string{h.Name, v})
+		}
+		s.Checks[ch.Name] = cs
+	}
+	c.Secrets = s
+	return nil
+}

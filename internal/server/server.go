@@ -1,0 +1,422 @@
+// Package server serves the agent's endpoints: live, ready and metrics. The app's own
+// routes are asked inside the probe request (bounded by the configured timeouts, PI-09);
+// dependency checks are only read from the monitor's cache.
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"kotaemon-k8s/internal/auth"
+	"kotaemon-k8s/internal/checks"
+	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/metrics"
+)
+
+// Process reports whether the supervised app process runs (nil in sidecar mode).
+type Process interface {
+	Running() bool
+}
+
+// Options wire a Server.
+type Options struct {
+	Config   *config.Config
+	Monitor  *checks.Monitor
+	Metrics  *metrics.Metrics
+	Verifier auth.Verifier
+	Process  Process      // nil: sidecar mode
+	Logger   *slog.Logger // nil: discard
+	Client   *http.Client // for the app's routes; nil: a loopback-tuned default
+}
+
+// Server answers the health endpoints. It is safe for concurrent use.
+type Server struct {
+	cfg      *config.Config
+	mon      *checks.Monitor
+	met      *metrics.Metrics
+	verifier auth.Verifier
+	proc     Process
+	log      *slog.Logger
+	client   *http.Client
+	metricsH http.Handler
+
+	draining atomic.Bool
+	appLive  routeState
+	appReady routeState
+}
+
+// routeState remembers the app route's latest answer, for logs and details.
+type routeState struct {
+	state atomic.Pointer[routeSnapshot]
+}
+
+type routeSnapshot struct {
+	up         bool
+	known      bool
+	latency    time.Duration
+	err        string
+	transition time.Time
+}
+
+// New builds a Server.
+func New(o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Client == nil {
+		o.Client = NewAppClient()
+	}
+	if o.Verifier == nil {
+		o.Verifier, _ = auth.New(config.Auth{Mode: config.AuthNone}, nil)
+	}
+	if o.Monitor == nil {
+		o.Monitor = checks.NewMonitor(nil, o.Logger, nil)
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New("unknown")
+	}
+	s := &Server{cfg: o.Config, mon: o.Monitor, met: o.Metrics, verifier: o.Verifier,
+		proc: o.Process, log: o.Logger, client: o.Client, metricsH: o.Metrics.Handler()}
+	now := time.Now()
+	s.appLive.state.Store(&routeSnapshot{transition: now})
+	s.appReady.state.Store(&routeSnapshot{transition: now})
+	s.met.SetProcessUp(s.processRunning())
+	return s
+}
+
+// NewAppClient is an HTTP client for the app on loopback: keep-alive connections, no
+// proxy, no redirects followed (a redirect is an answer).
+func NewAppClient() *http.Client {
+	tr := &http.Transport{
+		Proxy:               nil,
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:        64,
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     90 * time.Second,
+		DisableCompression:  true,
+	}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
+}
+
+// SetDraining makes readiness fail from now on (SIGTERM received).
+func (s *Server) SetDraining() {
+	if s.draining.CompareAndSwap(false, true) {
+		s.met.SetDraining(true)
+		s.met.SetReady(false)
+		s.log.Info("state change", "component", "agent", "from", "serving", "to", "draining", "reason", "SIGTERM received")
+	}
+}
+
+// Draining reports whether SetDraining was called.
+func (s *Server) Draining() bool { return s.draining.Load() }
+
+func (s *Server) processRunning() bool { return s.proc == nil || s.proc.Running() }
+
+// Status words of the bodies.
+const (
+	StatusOK          = "ok"
+	StatusUnavailable = "unavailable"
+	StatusDraining    = "draining"
+)
+
+var staticBodies = map[string][]byte{
+	StatusOK:          []byte(`{"status":"ok"}` + "\n"),
+	StatusUnavailable: []byte(`{"status":"unavailable"}` + "\n"),
+	StatusDraining:    []byte(`{"status":"draining"}` + "\n"),
+}
+
+// ServeHTTP routes to the three endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	var endpoint string
+	switch r.URL.Path {
+	case s.cfg.Paths.Live:
+		endpoint = "live"
+	case s.cfg.Paths.Ready:
+		endpoint = "ready"
+	case s.cfg.Paths.Metrics:
+		if s.cfg.Paths.Metrics == "" {
+			http.NotFound(w, r)
+			return
+		}
+		endpoint = "metrics"
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		s.met.Probe(endpoint, http.StatusMethodNotAllowed)
+		return
+	}
+	switch endpoint {
+	case "live":
+		s.serveLive(w, r)
+	case "ready":
+		s.serveReady(w, r)
+	default:
+		s.serveMetrics(w, r)
+	}
+}
+
+func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Auth.ProtectMetrics && !s.authorised(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kotaemon-health"`)
+		http.Error(w, "credentials required", http.StatusUnauthorized)
+		s.met.Probe("metrics", http.StatusUnauthorized)
+		return
+	}
+	s.met.Probe("metrics", http.StatusOK)
+	s.metricsH.ServeHTTP(w, r)
+}
+
+// authorised: loopback callers or valid credentials.
+func (s *Server) authorised(r *http.Request) bool {
+	return isLoopback(r.RemoteAddr) || s.verifier.Verify(r)
+}
+
+func isLoopback(remote string) bool {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (s *Server) showDetails(r *http.Request) bool {
+	switch s.cfg.Details {
+	case config.DetailsPublic:
+		return true
+	case config.DetailsAuthenticated:
+		return s.authorised(r)
+	}
+	return false
+}
+
+func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
+	ok := s.processRunning()
+	if ok {
+		ok = s.askApp(r.Context(), s.cfg.App.Live, &s.appLive) == nil
+	} else {
+		s.met.SetAppUp(false)
+	}
+	status := StatusUnavailable
+	if ok {
+		status = StatusOK
+	}
+	s.respond(w, r, "live", ok, status, false)
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ok, status := false, StatusUnavailable
+	switch {
+	case s.draining.Load():
+		status = StatusDraining
+	case !s.processRunning():
+		s.met.SetAppUp(false)
+	default:
+		// A sync route answering implies the event loop (the live route) answers too,
+		// so one request to the app bounds the probe by app.ready.timeout alone.
+		appOK := s.askApp(r.Context(), s.cfg.App.Ready, &s.appReady) == nil
+		ok = appOK && s.mon.CriticalOK()
+		if ok {
+			status = StatusOK
+		}
+	}
+	if s.draining.Load() { // SIGTERM arrived while the app was asked
+		ok, status = false, StatusDraining
+	}
+	s.met.SetReady(ok)
+	s.respond(w, r, "ready", ok, status, true)
+}
+
+// askApp sends GET app.url+probe.path bounded by probe.timeout and records the answer.
+func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) error {
+	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
+	defer cancel()
+	begin := time.Now()
+	err := s.getApp(ctx, p.Path)
+	took := time.Since(begin)
+	s.met.SetAppUp(err == nil)
+	s.recordRoute(rs, p.Path, err, took)
+	return err
+}
+
+func (s *Server) getApp(ctx context.Context, path string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.App.URL+path, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("User-Agent", "kotaemon-health")
+	resp, err := s.client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return errors.New("GET " + path + ": no answer within timeout")
+		}
+		return errors.New("GET " + path + ": " + err.Error())
+	}
+	// Drain a little so the connection is reused; the routes we ask are tiny.
+	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return errors.New("GET " + path + ": status " + strconv.Itoa(resp.StatusCode))
+	}
+	return nil
+}
+
+func (s *Server) recordRoute(rs *routeState, path string, err error, took time.Duration) {
+	for {
+		prev := rs.state.Load()
+		next := &routeSnapshot{up: err == nil, known: true, latency: took, transition: prev.transition}
+		if err != nil {
+			next.err = err.Error()
+		}
+		changed := !prev.known || prev.up != next.up
+		if changed {
+			next.transition = time.Now()
+		}
+		if !changed && prev.err == next.err && prev.latency == took {
+			return // nothing new: keep the hot path free of allocations in steady state
+		}
+		if rs.state.CompareAndSwap(prev, next) {
+			if changed {
+				from := "unknown"
+				if prev.known {
+					from = upDown(prev.up)
+				}
+				reason := "answered"
+				if err != nil {
+					reason = next.err
+				}
+				s.log.Info("state change", "component", "app", "route", path, "from", from, "to", upDown(next.up), "reason", reason)
+			}
+			return
+		}
+	}
+}
+
+func upDown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}
+
+// Component is one entry of a detailed body.
+type Component struct {
+	State          string  `json:"state"`
+	Critical       bool    `json:"critical"`
+	Type           string  `json:"type,omitempty"`
+	LatencyMs      float64 `json:"latencyMs"`
+	LastError      string  `json:"lastError"`
+	LastTransition string  `json:"lastTransition"`
+}
+
+// Body is the JSON answer of live and ready.
+type Body struct {
+	Status     string               `json:"status"`
+	Components map[string]Component `json:"components,omitempty"`
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func routeComponent(rs *routeState) Component {
+	st := rs.state.Load()
+	c := Component{State: string(checks.StateUnknown), Critical: true, LatencyMs: ms(st.latency),
+		LastError: st.err, LastTransition: st.transition.UTC().Format(time.RFC3339Nano)}
+	if st.known {
+		c.State = upDown(st.up)
+	}
+	return c
+}
+
+func (s *Server) details(ready bool) map[string]Component {
+	out := map[string]Component{}
+	if s.proc != nil {
+		out["process"] = Component{State: upDown(s.proc.Running()), Critical: true, LastError: "", LastTransition: ""}
+	}
+	if ready {
+		out["app"] = routeComponent(&s.appReady)
+		for _, st := range s.mon.Snapshot() {
+			out[st.Name] = Component{State: string(st.State), Critical: st.Critical, Type: st.Type,
+				LatencyMs: ms(st.Latency), LastError: st.LastError,
+				LastTransition: st.LastTransition.UTC().Format(time.RFC3339Nano)}
+		}
+	} else {
+		out["app"] = routeComponent(&s.appLive)
+	}
+	return out
+}
+
+func (s *Server) respond(w http.ResponseWriter, r *http.Request, endpoint string, ok bool, status string, ready bool) {
+	code := http.StatusServiceUnavailable
+	if ok {
+		code = http.StatusOK
+	}
+	s.met.Probe(endpoint, code)
+	body := staticBodies[status]
+	if s.showDetails(r) {
+		b, err := json.Marshal(Body{Status: status, Components: s.details(ready)})
+		if err == nil {
+			body = append(b, '\n')
+		}
+	}
+	h := w.Header()
+	h["Content-Type"] = jsonType
+	h["Cache-Control"] = noStore
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	w.WriteHeader(code)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+var (
+	jsonType = []string{"application/json"}
+	noStore  = []string{"no-store"}
+)
+
+// Serve answers on ln until ctx ends, then shuts down gracefully (bounded).
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       90 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
