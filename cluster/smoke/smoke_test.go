@@ -1,0 +1,227 @@
+package smoke
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"kotaemon-k8s/cluster/localcluster"
+)
+
+// Probe settings of the doubles; every bound below is derived from them.
+const (
+	readinessPeriod   = 1 // seconds
+	readinessFailures = 1
+	livenessPeriod    = 1 // seconds
+	livenessFailures  = 2
+	// podStart bounds scheduling, sandbox creation and container start on this node.
+	podStart = 60 * time.Second
+	// policySync bounds kube-router's reaction to a NetworkPolicy event.
+	policySync = 60 * time.Second
+)
+
+func TestEmbeddedCluster(t *testing.T) {
+	cs := connect(t)
+	loadImages(t)
+
+	// The node: registered, Ready, running the version the cluster pins.
+	t.Run("the node is Ready and runs kubelet v1.34.4", func(t *testing.T) {
+		nodes, err := cs.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+		require.NoError(t, err)
+		require.Len(t, nodes.Items, 1)
+		n := nodes.Items[0]
+		assert.Equal(t, "v1.34.4", n.Status.NodeInfo.KubeletVersion)
+		var ready bool
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				ready = c.Status == corev1.ConditionTrue
+			}
+		}
+		assert.True(t, ready, "node %s is not Ready: %+v", n.Name, n.Status.Conditions)
+	})
+
+	t.Run("a Service name resolves through CoreDNS, from the test and from a pod", func(t *testing.T) {
+		t.Parallel()
+		// Created: a server pod and its Service, a client pod that GETs the Service by name.
+		// Happens: the client resolves the name through the cluster DNS ClusterIP.
+		// Must hold: the names resolve to the ClusterIPs and the client gets the server's answer.
+		ns := namespace(t, cs)
+		create(t, cs, ns,
+			serverPod("echo", map[string]string{"app": "echo"}, probe("/ready", readinessPeriod, readinessFailures), nil),
+			service("echo", map[string]string{"app": "echo"}))
+		fqdn := fmt.Sprintf("echo.%s.svc.%s", ns, localcluster.ClusterDomain)
+		create(t, cs, ns, clientPod("client", map[string]string{"app": "client"}, "http://"+fqdn+"/"))
+
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		addrs, err := resolver().LookupHost(ctx, "kubernetes.default.svc."+localcluster.ClusterDomain)
+		require.NoError(t, err)
+		assert.Equal(t, []string{localcluster.APIServiceIP}, addrs)
+		svc, err := cs.CoreV1().Services(ns).Get(ctx, "echo", metav1.GetOptions{})
+		require.NoError(t, err)
+		addrs, err = resolver().LookupHost(ctx, fqdn)
+		require.NoError(t, err)
+		assert.Equal(t, []string{svc.Spec.ClusterIP}, addrs)
+
+		await(t, "the client pod gets the server's answer by Service name", podStart, func(ctx context.Context) (bool, string) {
+			lines, err := lastLogLines(ctx, cs, ns, "client", 1)
+			if err != nil {
+				return false, err.Error()
+			}
+			return allPrefixed(lines, 1, "OK 200 echo"), strings.Join(lines, "|")
+		})
+	})
+
+	t.Run("a ClusterIP routes to the ready pod and never to the unready one", func(t *testing.T) {
+		t.Parallel()
+		// Created: two pods behind one Service; one's readiness endpoint always answers 503.
+		// Happens: the EndpointSlice lists both, the failing one with ready=false.
+		// Must hold: every request to the ClusterIP is answered by the ready pod.
+		ns := namespace(t, cs)
+		labels := map[string]string{"app": "pool"}
+		create(t, cs, ns,
+			serverPod("ready", labels, probe("/ready", readinessPeriod, readinessFailures), nil),
+			serverPod("unready", labels, probe("/ready", readinessPeriod, readinessFailures), nil, "-ready=false"),
+			service("pool", labels))
+		var ips = map[string]string{}
+		await(t, "pod ready is Ready and pod unready is running", podStart, func(ctx context.Context) (bool, string) {
+			r, why := getPod(ctx, cs, ns, "ready")
+			if r == nil {
+				return false, why
+			}
+			u, why := getPod(ctx, cs, ns, "unready")
+			if u == nil {
+				return false, why
+			}
+			ips["ready"], ips["unready"] = r.Status.PodIP, u.Status.PodIP
+			return podReady(r) && running(u), fmt.Sprintf("ready: %s/%v, unready: %s", r.Status.Phase, podReady(r), u.Status.Phase)
+		})
+		// The unready pod must have failed readinessFailures probes by now; allow one more
+		// period for the EndpointSlice controller to publish it.
+		await(t, "the EndpointSlice lists ready=true for one and ready=false for the other", podStart, func(ctx context.Context) (bool, string) {
+			eps, err := endpointReadiness(ctx, cs, ns, "pool")
+			if err != nil {
+				return false, err.Error()
+			}
+			r, rok := eps[ips["ready"]]
+			u, uok := eps[ips["unready"]]
+			return rok && uok && r && !u, fmt.Sprint(eps)
+		})
+		p, _ := getPod(context.Background(), cs, ns, "unready")
+		require.NotNil(t, p)
+		assert.False(t, podReady(p), "the pod whose readiness endpoint answers 503 must never be Ready")
+
+		svc, err := cs.CoreV1().Services(ns).Get(context.Background(), "pool", metav1.GetOptions{})
+		require.NoError(t, err)
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
+		for i := range 20 {
+			resp, err := client.Get("http://" + svc.Spec.ClusterIP + "/")
+			require.NoError(t, err, "request %d to the ClusterIP", i)
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			require.Equal(t, "ready", strings.TrimSpace(string(body)), "request %d was answered by the wrong pod", i)
+		}
+	})
+
+	t.Run("a NetworkPolicy denies a client it does not list and admits one it does while kubelet probes keep passing", func(t *testing.T) {
+		t.Parallel()
+		// Created: a probed server, two looping clients (keep-alive off), then a policy that
+		// admits only pods labelled role=allowed.
+		// Happens: kube-router turns the policy into iptables rules and ipsets.
+		// Must hold: both clients reach the server before; after, only the listed one does,
+		// and the server stays Ready with no restart (probes come from the node).
+		ns := namespace(t, cs)
+		server := map[string]string{"app": "guarded"}
+		create(t, cs, ns,
+			serverPod("guarded", server, probe("/ready", readinessPeriod, readinessFailures), probe("/live", livenessPeriod, livenessFailures)),
+			service("guarded", server))
+		url := fmt.Sprintf("http://guarded.%s.svc.%s/", ns, localcluster.ClusterDomain)
+		create(t, cs, ns,
+			clientPod("allowed", map[string]string{"role": "allowed"}, url),
+			clientPod("other", map[string]string{"role": "other"}, url))
+
+		clientsSee := func(allowed, other string, n int) func(context.Context) (bool, string) {
+			return func(ctx context.Context) (bool, string) {
+				a, err := lastLogLines(ctx, cs, ns, "allowed", int64(n))
+				if err != nil {
+					return false, err.Error()
+				}
+				o, err := lastLogLines(ctx, cs, ns, "other", int64(n))
+				if err != nil {
+					return false, err.Error()
+				}
+				return allPrefixed(a, n, allowed) && allPrefixed(o, n, other),
+					fmt.Sprintf("allowed: %q other: %q", a, o)
+			}
+		}
+		await(t, "both clients reach the server before the policy", podStart, clientsSee("OK 200", "OK 200", 2))
+
+		tcp := corev1.ProtocolTCP
+		port := intstr.FromInt32(serverPort)
+		create(t, cs, ns, &networkingv1.NetworkPolicy{
+			ObjectMeta: metav1.ObjectMeta{Name: "only-allowed"},
+			Spec: networkingv1.NetworkPolicySpec{
+				PodSelector: metav1.LabelSelector{MatchLabels: server},
+				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+				Ingress: []networkingv1.NetworkPolicyIngressRule{{
+					From:  []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{"role": "allowed"}}}},
+					Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &port}},
+				}},
+			},
+		})
+		await(t, "the unlisted client is refused and the listed one admitted", policySync, clientsSee("OK 200", "ERR", 3))
+
+		// Hold for three liveness failure windows: a blocked probe would have restarted the
+		// server (liveness) or taken it out of the Service (readiness) by then.
+		hold := 3 * time.Duration(livenessPeriod*livenessFailures) * time.Second
+		deadline := time.Now().Add(hold)
+		for time.Now().Before(deadline) {
+			p, why := getPod(context.Background(), cs, ns, "guarded")
+			require.NotNil(t, p, why)
+			require.True(t, podReady(p), "the server lost readiness under the policy")
+			require.Zero(t, restarts(p), "the server was restarted under the policy")
+			time.Sleep(500 * time.Millisecond) // sampling a state that must not change
+		}
+		await(t, "the verdicts still hold after the hold window", 5*time.Second, clientsSee("OK 200", "ERR", 3))
+	})
+
+	t.Run("a failing liveness probe restarts the container", func(t *testing.T) {
+		t.Parallel()
+		// Created: a server whose liveness endpoint starts answering 500 after failAfter.
+		// Happens: livenessFailures consecutive failures, livenessPeriod apart.
+		// Must hold: the kubelet restarts the container within failAfter + period x failures,
+		// plus slack for probe-worker phase (one period), the kill (grace 1 s) and the restart.
+		const failAfter = 3 * time.Second
+		const slack = 15 * time.Second
+		ns := namespace(t, cs)
+		create(t, cs, ns, serverPod("wedges", map[string]string{"app": "wedges"}, nil,
+			probe("/live", livenessPeriod, livenessFailures), "-live-fail-after="+failAfter.String()))
+		await(t, "the container runs", podStart, func(ctx context.Context) (bool, string) {
+			p, why := getPod(ctx, cs, ns, "wedges")
+			if p == nil {
+				return false, why
+			}
+			return running(p), string(p.Status.Phase)
+		})
+		bound := failAfter + time.Duration(livenessPeriod*livenessFailures)*time.Second + slack
+		await(t, "the kubelet restarts the container", bound, func(ctx context.Context) (bool, string) {
+			p, why := getPod(ctx, cs, ns, "wedges")
+			if p == nil {
+				return false, why
+			}
+			return restarts(p) >= 1, fmt.Sprintf("restarts=%d", restarts(p))
+		})
+	})
+}
+
