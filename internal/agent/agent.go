@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"sync"
@@ -51,7 +50,7 @@ func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process
 		return nil, errors.New("config secrets not resolved")
 	}
 	met := metrics.New(ver)
-	client := NewDependencyClient()
+	client := checks.NewClient()
 	specs := make([]checks.Spec, 0, len(cfg.Checks))
 	for i, c := range cfg.Checks {
 		p, err := checks.New(c, cfg.Secrets.Checks[c.Name], client)
@@ -70,15 +69,6 @@ func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process
 	srv := server.New(server.Options{Config: cfg, Monitor: mon, Metrics: met, Verifier: ver2,
 		Process: proc, Logger: log})
 	return &Parts{Config: cfg, Metrics: met, Monitor: mon, Server: srv, Log: log}, nil
-}
-
-// NewDependencyClient is the HTTP client shared by the dependency checks; each request
-// is bounded by its check's timeout through its context.
-func NewDependencyClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.MaxIdleConnsPerHost = 2
-	tr.IdleConnTimeout = 5 * time.Minute
-	return &http.Client{Transport: tr}
 }
 
 // lazyProcess lets the server ask about a child that starts after the server is built.

@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"kotaemon-k8s/internal/config"
 )
@@ -337,4 +338,16 @@ func (c *diskCheck) Probe(ctx context.Context) error {
 		return fmt.Errorf("%d bytes free, want at least %d", free, c.minFree)
 	}
 	return ctx.Err()
+}
+
+// NewClient is the HTTP client the checks share. Redirects are not followed: a check
+// judges the answer of the endpoint it names (an http check may expect a 302). Each
+// request is bounded by its check's timeout through its context.
+func NewClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 2
+	tr.IdleConnTimeout = 5 * time.Minute
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 }
