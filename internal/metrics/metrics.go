@@ -148,5 +148,5 @@ func (m *Metrics) SetDraining(d bool) { m.draining.Set(b2f(d)) }
 
 // Handler serves the exposition format of this registry only.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
 }
