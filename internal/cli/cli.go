@@ -82,10 +82,10 @@ func runAgent(args []string, withChild bool, stderr io.Writer) int {
 	}
 	cfg, err := config.Load(*path)
 	if err != nil {
-		agent.NewLogger("info", os.Stderr).Error("configuration refused", "error", err.Error())
+		agent.NewLogger("info", stderr).Error("configuration refused", "error", err.Error())
 		return 2
 	}
-	log := agent.NewLogger(cfg.Log.Level, os.Stderr)
+	log := agent.NewLogger(cfg.Log.Level, stderr)
 	log.Info("starting", "mode", name, "version", version.Version, "listen", cfg.Listen, "checks", len(cfg.Checks))
 	if withChild {
 		return agent.Supervise(cfg, log, version.Version, command)

@@ -1,0 +1,225 @@
+package cli
+
+// The end-to-end tests run this test binary as the agent (KH_CLI_AGENT=1 makes it call
+// Main) and as a Kotaemon double (KH_CLI_APP=addr serves the app's routes there).
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == "app-double" {
+		os.Exit(appDouble(os.Getenv("KH_CLI_APP")))
+	}
+	if os.Getenv("KH_CLI_AGENT") == "1" {
+		os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// appDouble answers Kotaemon's live and ready routes until SIGTERM, then exits 0.
+func appDouble(addr string) int {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM)
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /startup-events", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "false") })
+	mux.HandleFunc("GET /app_id", func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, `{"app_id":7}`) })
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return 5
+	}
+	go func() { _ = http.Serve(ln, mux) }()
+	<-sigs
+	return 0
+}
+
+func run(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVersionAndUsage(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run("version")
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(out, "kotaemon-health dev "), out)
+
+	code, _, errs := run()
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "usage:")
+	code, _, errs = run("restart")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, `unknown command "restart"`)
+	code, _, errs = run("supervise", "--config", "/x")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "a command is required")
+	code, _, _ = run("serve", "--config", "/x", "extra")
+	assert.Equal(t, 2, code)
+}
+
+func TestInstallCopiesTheBinaryExecutable(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "bin")
+	code, out, errs := run("install", dir)
+	require.Equal(t, 0, code, errs)
+	assert.Contains(t, out, filepath.Join(dir, BinaryName))
+	fi, err := os.Stat(filepath.Join(dir, BinaryName))
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm())
+	self, err := os.Executable()
+	require.NoError(t, err)
+	si, err := os.Stat(self)
+	require.NoError(t, err)
+	assert.Equal(t, si.Size(), fi.Size())
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Len(t, entries, 1, "no temp file left behind")
+
+	code, _, _ = run("install")
+	assert.Equal(t, 2, code)
+}
+
+func TestCheckCommand(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			if r.Header.Get("X-Token") != "abc" {
+				w.WriteHeader(http.StatusForbidden)
+			}
+		case "/hang":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantOut  string
+	}{
+		{"2xx with the header exits 0", []string{"--header", "X-Token: abc", srv.URL + "/ok"}, 0, "OK " + srv.URL + "/ok: 200 OK"},
+		{"missing header gets 403, exits 1", []string{srv.URL + "/ok"}, 1, "FAIL " + srv.URL + "/ok: 403 Forbidden"},
+		{"503 exits 1", []string{srv.URL + "/health/ready"}, 1, "503 Service Unavailable"},
+		{"timeout exits 1", []string{"--timeout", "50ms", srv.URL + "/hang"}, 1, "deadline exceeded"},
+		{"not a URL exits 2", []string{"localhost:8000"}, 2, "not an http(s) URL"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, _ := run(append([]string{"check"}, tc.args...)...)
+			assert.Equal(t, tc.wantCode, code)
+			assert.Contains(t, out, tc.wantOut)
+			assert.Equal(t, 1, strings.Count(out, "\n"), "exactly one line")
+		})
+	}
+}
+
+func TestBadConfigIsRefusedAtStartNamingTheField(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	require.NoError(t, os.WriteFile(p, []byte("checks:\n  - name: a\n    type: tcp\n    interval: 1s\n    timeout: 2s\n    address: h:1\n"), 0o600))
+	var errb bytes.Buffer
+	code := Main([]string{"serve", "--config", p}, io.Discard, &errb)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errb.String(), `"msg":"configuration refused"`)
+	assert.Contains(t, errb.String(), "checks[0].timeout: 2s must be shorter than interval 1s")
+
+	marker := filepath.Join(t.TempDir(), "started")
+	code = Main([]string{"supervise", "--config", p, "--", "touch", marker}, io.Discard, io.Discard)
+	assert.Equal(t, 2, code)
+	_, err := os.Stat(marker)
+	assert.True(t, os.IsNotExist(err), "the child is never started with a refused config")
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
+}
+
+func httpCode(url string) int {
+	c := &http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get(url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func awaitCode(t *testing.T, url string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	got := 0
+	for time.Now().Before(deadline) {
+		if got = httpCode(url); got == want {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s answered %d, want %d before the deadline", url, got, want)
+}
+
+// The whole agent as the container would run it: supervise a child app, become ready,
+// then on SIGTERM fail readiness, stop the child and exit with its code.
+func TestSuperviseEndToEnd(t *testing.T) {
+	t.Parallel()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	appAddr, agentAddr := freeAddr(t), freeAddr(t)
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfg := fmt.Sprintf("listen: %q\napp:\n  url: http://%s\nshutdown:\n  drainDelay: 300ms\n  stopTimeout: 5s\n", agentAddr, appAddr)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "supervise", "--config", cfgPath, "--", self, "app-double")
+	cmd.Env = append(os.Environ(), "KH_CLI_AGENT=1", "KH_CLI_APP="+appAddr, "GORACE=atexit_sleep_ms=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	ready := "http://" + agentAddr + "/health/ready"
+	awaitCode(t, ready, 200)
+	assert.Equal(t, 200, httpCode("http://"+agentAddr+"/health/live"))
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	awaitCode(t, ready, 503)
+	err = cmd.Wait()
+	assert.NoError(t, err, "the agent exits 0 because the app exited 0; log:\n%s", stderr.String())
+	logs := stderr.String()
+	assert.Contains(t, logs, `"to":"draining"`)
+	assert.Contains(t, logs, `"exitCode":0`)
+	var ee *exec.ExitError
+	assert.False(t, errors.As(err, &ee))
+}
