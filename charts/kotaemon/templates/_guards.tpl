@@ -12,6 +12,15 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- $s := $probes.startup -}}
 {{- $ports := dict "health" (int $v.health.port) "http" (int $v.kotaemon.port) -}}
 
+{{- /* PI-01: outside diagnostic mode the pod always has readiness and liveness. */ -}}
+{{- if not $v.diagnosticMode.enabled -}}
+{{- range $kind := list "readiness" "liveness" -}}
+{{- if not (index $probes $kind) -}}
+{{- fail (printf "PI-01: probes.%s.enabled is false: the Kotaemon pod needs a %s probe (use diagnosticMode.enabled to debug without probes)" $kind $kind) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* PI-08: the app and the health server cannot share a port. */ -}}
 {{- if eq (int $v.health.port) (int $v.kotaemon.port) -}}
 {{- fail (printf "PI-08: health.port (%d) must differ from kotaemon.port (%d)" (int $v.health.port) (int $v.kotaemon.port)) -}}

@@ -1,0 +1,54 @@
+package chart
+
+import (
+	"fmt"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	helmchart "helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+)
+
+// Renderer renders the chart in process with the helm SDK: the same schema validation,
+// guards and templates as `helm template`, without a process per render. One Renderer
+// is not safe for concurrent use; make one per goroutine.
+type Renderer struct {
+	chart *helmchart.Chart
+	kube  *chartutil.KubeVersion
+}
+
+// NewRenderer loads the chart once.
+func NewRenderer() (*Renderer, error) {
+	c, err := loader.Load(Dir())
+	if err != nil {
+		return nil, fmt.Errorf("loading the chart: %w", err)
+	}
+	kv, err := chartutil.ParseKubeVersion(KubeVersion)
+	if err != nil {
+		return nil, err
+	}
+	return &Renderer{chart: c, kube: kv}, nil
+}
+
+// Render renders the chart with values (already merged, as a values file would be) and
+// returns every document, hooks included, as one YAML stream.
+func (r *Renderer) Render(values map[string]any) (string, error) {
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.ClientOnly = true
+	install.DryRun = true
+	install.ReleaseName = Release
+	install.Namespace = "default"
+	install.KubeVersion = r.kube
+	rel, err := install.Run(r.chart, values)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	b.WriteString(rel.Manifest)
+	for _, h := range rel.Hooks {
+		b.WriteString("\n---\n")
+		b.WriteString(h.Manifest)
+	}
+	return b.String(), nil
+}

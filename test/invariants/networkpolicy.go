@@ -1,0 +1,128 @@
+package invariants
+
+import (
+	"fmt"
+	"reflect"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// checkNetworkPolicies is PI-12: a policy that selects the Kotaemon pods selects exactly
+// them, never opens the app or health port to everyone, never gives the app's peers the
+// health port, and with egress on keeps DNS and every dependency check reachable.
+func checkNetworkPolicies(w *workload) []string {
+	var out []string
+	selector := w.Deployment.Spec.Selector
+	healthPort := 0
+	if w.Agent != nil {
+		healthPort = w.Agent.listenPort
+	}
+	for _, np := range policiesFor(w) {
+		if selector == nil || !reflect.DeepEqual(np.Spec.PodSelector.MatchLabels, selector.MatchLabels) || len(np.Spec.PodSelector.MatchExpressions) > 0 {
+			out = append(out, fmt.Sprintf("NetworkPolicy %s selects %v, not exactly the Kotaemon pods %v", np.Name, np.Spec.PodSelector.MatchLabels, selector.MatchLabels))
+		}
+		appPeers := map[string]bool{}
+		for i, r := range np.Spec.Ingress {
+			ports := rulePorts(w, r.Ports)
+			if len(r.From) == 0 {
+				out = append(out, fmt.Sprintf("NetworkPolicy %s ingress[%d] admits every source", np.Name, i))
+			}
+			if len(ports) == 0 {
+				out = append(out, fmt.Sprintf("NetworkPolicy %s ingress[%d] opens every port", np.Name, i))
+			}
+			if ports[w.AppPort] && healthPort != 0 && ports[healthPort] {
+				out = append(out, fmt.Sprintf("NetworkPolicy %s ingress[%d] opens the app and health ports to the same peers", np.Name, i))
+			}
+			if ports[w.AppPort] {
+				for _, p := range r.From {
+					appPeers[fmt.Sprint(p)] = true
+				}
+			}
+		}
+		for i, r := range np.Spec.Ingress {
+			if healthPort == 0 || !rulePorts(w, r.Ports)[healthPort] {
+				continue
+			}
+			for _, p := range r.From {
+				if appPeers[fmt.Sprint(p)] {
+					out = append(out, fmt.Sprintf("NetworkPolicy %s ingress[%d] gives the app port's peer %v the health port", np.Name, i, p))
+				}
+			}
+		}
+		if hasPolicyType(np, networkingv1.PolicyTypeEgress) {
+			out = append(out, egressReachesDependencies(w, np)...)
+		}
+	}
+	return out
+}
+
+func policiesFor(w *workload) []networkingv1.NetworkPolicy {
+	var out []networkingv1.NetworkPolicy
+	for _, np := range w.manifest.NetworkPolicies {
+		if selectsPod(np.Spec.PodSelector.MatchLabels, w.Deployment.Spec.Template.Labels) || len(np.Spec.PodSelector.MatchLabels) == 0 {
+			out = append(out, np)
+		}
+	}
+	return out
+}
+
+func hasPolicyType(np networkingv1.NetworkPolicy, t networkingv1.PolicyType) bool {
+	for _, pt := range np.Spec.PolicyTypes {
+		if pt == t {
+			return true
+		}
+	}
+	return false
+}
+
+// rulePorts resolves a rule's ports (names through the pod's containers) to numbers.
+func rulePorts(w *workload, ports []networkingv1.NetworkPolicyPort) map[int]bool {
+	out := map[int]bool{}
+	for _, p := range ports {
+		if p.Port == nil {
+			continue
+		}
+		if p.Port.Type == intstr.Int {
+			out[p.Port.IntValue()] = true
+			continue
+		}
+		for _, c := range w.Containers {
+			if n, ok := resolvePort(c, *p.Port); ok {
+				out[n] = true
+			}
+		}
+	}
+	return out
+}
+
+func egressReachesDependencies(w *workload, np networkingv1.NetworkPolicy) []string {
+	var out []string
+	allows := func(port int, proto corev1.Protocol) bool {
+		for _, r := range np.Spec.Egress {
+			if len(r.Ports) == 0 {
+				return true
+			}
+			for _, p := range r.Ports {
+				pr := corev1.ProtocolTCP
+				if p.Protocol != nil {
+					pr = *p.Protocol
+				}
+				if p.Port != nil && p.Port.Type == intstr.Int && p.Port.IntValue() == port && pr == proto {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	if !allows(53, corev1.ProtocolUDP) {
+		out = append(out, fmt.Sprintf("NetworkPolicy %s restricts egress but does not allow DNS (53/UDP)", np.Name))
+	}
+	for name, port := range dependencyPorts(w.Agent) {
+		if !allows(port, corev1.ProtocolTCP) {
+			out = append(out, fmt.Sprintf("NetworkPolicy %s restricts egress but check %q (port %d) is not reachable", np.Name, name, port))
+		}
+	}
+	return out
+}

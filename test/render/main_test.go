@@ -1,0 +1,49 @@
+// Package render is the render suite: it renders the chart (no cluster) for every values
+// file and every health mode, for tables of overrides and for random probe timings, and
+// holds every result to the invariants of INVARIANTS.md.
+package render
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"kotaemon-k8s/test/chart"
+	"kotaemon-k8s/test/invariants"
+)
+
+func TestMain(m *testing.M) {
+	if err := chart.EnsureHelm(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(m.Run())
+}
+
+// renderTimeout bounds one helm process.
+const renderTimeout = 60 * time.Second
+
+// render renders with the pinned helm through terratest.
+func render(t *testing.T, files []string, set map[string]string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
+	defer cancel()
+	return chart.Render(t, ctx, files, set)
+}
+
+// mustRender renders and decodes strictly, failing the test on any error.
+func mustRender(t *testing.T, files []string, set map[string]string) *invariants.Manifest {
+	t.Helper()
+	out, err := render(t, files, set)
+	require.NoError(t, err, "render %v %v", files, set)
+	m, err := invariants.Decode([]byte(out))
+	require.NoError(t, err, "strict decode %v %v", files, set)
+	return m
+}
+
+// valuesFile names a file of the values directory.
+func valuesFile(name string) string { return chart.ValuesDir() + "/" + name }
