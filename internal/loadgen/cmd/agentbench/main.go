@@ -58,6 +58,7 @@ func main() {
 	client := loadgen.NewClient(*workers)
 	var best float64
 	var rssLoad int64
+	failed := false
 	for _, r := range parseRates(*latRates) {
 		pid := a.cmd.Process.Pid
 		cpu0, _ := loadgen.CPUTime(pid)
@@ -73,9 +74,11 @@ func main() {
 			rssLoad = peak
 		}
 		ok := res.P99 < 5*time.Millisecond && res.Errors == 0 && res.Codes[200] == res.Sent
-		if ok {
+		if ok && !failed {
 			best = r
-		} else {
+		}
+		failed = failed || !ok
+		if failed && r >= 1000 { // always measure 1000/s, the target rate
 			break
 		}
 	}
