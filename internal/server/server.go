@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -56,7 +57,10 @@ type Server struct {
 
 // routeState remembers the app route's latest answer, for logs and details.
 type routeState struct {
-	state atomic.Pointer[routeSnapshot]
+	state    atomic.Pointer[routeSnapshot]
+	mu       sync.Mutex
+	inflight *flight
+	shared   atomic.Int64 // probes that joined a request already in flight
 }
 
 type routeSnapshot struct {
@@ -243,15 +247,46 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 }
 
 // askApp sends GET app.url+probe.path bounded by probe.timeout and records the answer.
+// Concurrent probes of the same route share one request in flight, so a flood on the
+// health port never becomes a flood on the app's worker pool; every caller still waits
+// at most probe.timeout (PI-09).
 func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) error {
-	ctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	defer cancel()
+	rs.mu.Lock()
+	if f := rs.inflight; f != nil {
+		rs.mu.Unlock()
+		rs.shared.Add(1)
+		select {
+		case <-f.done:
+			return f.err
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	f := &flight{done: make(chan struct{})}
+	rs.inflight = f
+	rs.mu.Unlock()
+
+	// The request outlives its first caller's disconnect (others may share it) but never
+	// the timeout.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 	begin := time.Now()
-	err := s.getApp(ctx, p.Path)
+	f.err = s.getApp(actx, p.Path)
 	took := time.Since(begin)
-	s.met.SetAppUp(err == nil)
-	s.recordRoute(rs, p.Path, err, took)
-	return err
+	cancel()
+	rs.mu.Lock()
+	rs.inflight = nil
+	rs.mu.Unlock()
+	close(f.done)
+
+	s.met.SetAppUp(f.err == nil)
+	s.recordRoute(rs, p.Path, f.err, took)
+	return f.err
+}
+
+// flight is one request to the app shared by the probes that arrive while it runs.
+type flight struct {
+	done chan struct{}
+	err  error
 }
 
 func (s *Server) getApp(ctx context.Context, path string) error {

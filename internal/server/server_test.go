@@ -26,15 +26,16 @@ import (
 
 // appDouble stands in for Kotaemon: each route answers, fails or hangs on demand.
 type appDouble struct {
-	srv   *httptest.Server
-	mu    sync.Mutex
-	mode  map[string]string // path -> "ok" | "fail" | "hang"
-	calls atomic.Int64
+	srv     *httptest.Server
+	mu      sync.Mutex
+	mode    map[string]string // path -> "ok" | "fail" | "hang" | "block" (until release closes)
+	calls   atomic.Int64
+	release chan struct{}
 }
 
 func newApp(t testing.TB) *appDouble {
 	t.Helper()
-	a := &appDouble{mode: map[string]string{"/startup-events": "ok", "/app_id": "ok"}}
+	a := &appDouble{mode: map[string]string{"/startup-events": "ok", "/app_id": "ok"}, release: make(chan struct{})}
 	stop := make(chan struct{})
 	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.calls.Add(1)
@@ -49,6 +50,15 @@ func newApp(t testing.TB) *appDouble {
 		case "hang":
 			select {
 			case <-r.Context().Done():
+			case <-stop:
+			}
+		case "block":
+			a.mu.Lock()
+			release := a.release
+			a.mu.Unlock()
+			select {
+			case <-release:
+				_, _ = io.WriteString(w, `{"app_id":1}`)
 			case <-stop:
 			}
 		default:
@@ -437,5 +447,47 @@ func TestServeAnswersOverTCPAndStopsWithTheContext(t *testing.T) {
 		assert.NoError(t, err)
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return after cancel")
+	}
+}
+
+// A flood of probes while the app is slow becomes one request to the app, and every
+// probe gets its answer.
+func TestConcurrentProbesShareOneRequestToTheApp(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, func(c *config.Config) { c.App.Ready.Timeout = 30 * time.Second })
+	h.app.set("/app_id", "block")
+	codes := make(chan int, 11)
+	probe := func() {
+		w := httptest.NewRecorder()
+		h.srv.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/health/ready", nil))
+		codes <- w.Code
+	}
+	go probe() // the first probe sends the request
+	await(t, func() bool { return h.app.calls.Load() == 1 })
+	for range 10 {
+		go probe()
+	}
+	await(t, func() bool { return h.srv.appReady.shared.Load() == 10 })
+	close(h.app.release)
+	for range 11 {
+		select {
+		case c := <-codes:
+			assert.Equal(t, 200, c)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a probe did not answer")
+		}
+	}
+	assert.Equal(t, int64(1), h.app.calls.Load(), "one request to the app for 11 probes")
+}
+
+// await polls cond until it holds or a deadline passes.
+func await(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached before the deadline")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
