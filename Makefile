@@ -10,3 +10,6 @@ include $(filter-out make/tools.mk,$(wildcard make/*.mk))
 .PHONY: help
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: test
+test: test-render test-agent test-cluster ## run every suite: render, agent, and the cluster suites (KUBECONFIG or the embedded cluster)

@@ -5,7 +5,7 @@ NAMESPACE ?= kotaemon
 VALUES_FILE = values/$(ENV).yaml
 GO_TEST ?= go test
 
-.PHONY: test-render lint template install uninstall docs
+.PHONY: test-render lint template install uninstall
 
 test-render: $(HELM) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(GO_TEST) -count=1 ./test/invariants/... ./test/render/...
@@ -17,3 +17,26 @@ lint: $(HELM) ## helm lint --strict with every values file, and go vet
 template: $(HELM) ## render one environment: make template ENV=prod
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
 	$(HELM) template $(RELEASE) $(CHART) -f $(VALUES_FILE) --namespace $(NAMESPACE) --kube-version v1.34.4
+
+# The main job. With KUBECONFIG set it installs there; without, it brings the embedded
+# cluster up (cluster.mk), loads the agent image built by `make image` and installs into
+# it, with persistence off: the embedded cluster has no storage provisioner, and no
+# registry, so the Kotaemon image itself must be imported there first
+# (make load-images IMAGES=kotaemon.tar) for the pod to start.
+INSTALL_ARGS ?=
+EMBEDDED_INSTALL_ARGS := --set persistence.enabled=false --set health.image.pullPolicy=Never --set image.pullPolicy=Never
+
+install: $(HELM) ## install ENV (default dev) into the cluster in KUBECONFIG, or the embedded local cluster
+	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
+ifeq ($(strip $(KUBECONFIG)),)
+	$(MAKE) --no-print-directory image
+	$(MAKE) --no-print-directory cluster-up
+	$(MAKE) --no-print-directory load-images
+endif
+	$(KUBE_EXEC) $(HELM) upgrade --install $(RELEASE) $(CHART) -f $(VALUES_FILE) \
+		--namespace $(NAMESPACE) --create-namespace \
+		$(if $(strip $(KUBECONFIG)),,$(EMBEDDED_INSTALL_ARGS)) $(INSTALL_ARGS)
+	$(KUBE_EXEC) $(HELM) status $(RELEASE) --namespace $(NAMESPACE)
+
+uninstall: $(HELM) ## remove the release (the data PVC is kept: helm.sh/resource-policy keep)
+	$(KUBE_EXEC) $(HELM) uninstall $(RELEASE) --namespace $(NAMESPACE)

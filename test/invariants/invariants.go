@@ -121,7 +121,7 @@ func liveTargetsLiveEndpoint(_ *Manifest, w *workload) []string {
 			out = append(out, fmt.Sprintf("%s probe targets the ready endpoint %q, which consults dependencies", kind, p.Path))
 			continue
 		}
-		if w.Agent != nil && p.Port == w.Agent.listenPort && p.Path != w.Agent.Paths.Live {
+		if w.Agent != nil && p.Port == w.Agent.ListenPort() && p.Path != w.Agent.Paths.Live {
 			out = append(out, fmt.Sprintf("%s probe targets %q on the agent port, not the agent's live path %q", kind, p.Path, w.Agent.Paths.Live))
 		}
 	}
@@ -134,8 +134,8 @@ func readinessTargetsReadyEndpoint(_ *Manifest, w *workload) []string {
 		return nil
 	}
 	var out []string
-	if r.Probe.HTTPGet == nil || r.Port != w.Agent.listenPort || r.Path != w.Agent.Paths.Ready {
-		out = append(out, fmt.Sprintf("readiness probe targets port %d path %q, not the agent's ready endpoint (port %d path %q)", r.Port, r.Path, w.Agent.listenPort, w.Agent.Paths.Ready))
+	if r.Probe.HTTPGet == nil || r.Port != w.Agent.ListenPort() || r.Path != w.Agent.Paths.Ready {
+		out = append(out, fmt.Sprintf("readiness probe targets port %d path %q, not the agent's ready endpoint (port %d path %q)", r.Port, r.Path, w.Agent.ListenPort(), w.Agent.Paths.Ready))
 	}
 	if w.Agent.App.Ready.Path == "" {
 		out = append(out, "the agent's ready endpoint has no app check (app.ready.path is empty)")
@@ -221,7 +221,7 @@ func probePortsServed(_ *Manifest, w *workload) []string {
 			continue
 		}
 		switch {
-		case w.Agent != nil && p.Port == w.Agent.listenPort:
+		case w.Agent != nil && p.Port == w.Agent.ListenPort():
 			if !runsAgent(p.Container) {
 				out = append(out, fmt.Sprintf("%s probe targets the agent port %d on container %q, which does not run the agent", kind, p.Port, p.Container.Name))
 			}
@@ -230,7 +230,7 @@ func probePortsServed(_ *Manifest, w *workload) []string {
 				out = append(out, fmt.Sprintf("%s probe targets the app port %d on container %q, not on %q", kind, p.Port, p.Container.Name, appContainerName))
 			}
 		case w.Agent != nil:
-			out = append(out, fmt.Sprintf("%s probe targets port %d, where neither the agent (%d) nor the app (%d) listens", kind, p.Port, w.Agent.listenPort, w.AppPort))
+			out = append(out, fmt.Sprintf("%s probe targets port %d, where neither the agent (%d) nor the app (%d) listens", kind, p.Port, w.Agent.ListenPort(), w.AppPort))
 		}
 	}
 	if w.AppPort == 0 {
@@ -249,13 +249,13 @@ func agentAnswersInTime(_ *Manifest, w *workload) []string {
 	var out []string
 	for _, kind := range []Kind{Startup, Readiness, Liveness} {
 		p := w.Probes[kind]
-		if p == nil || p.Probe.HTTPGet == nil || p.Port != a.listenPort {
+		if p == nil || p.Probe.HTTPGet == nil || p.Port != a.ListenPort() {
 			continue
 		}
-		limit, spent := int64(p.Probe.TimeoutSeconds)*1000, a.liveTimeout.Milliseconds()
+		limit, spent := int64(p.Probe.TimeoutSeconds)*1000, a.MaxProbeTimeout(p.Path).Milliseconds()
 		what := "app.live.timeout"
 		if p.Path == a.Paths.Ready {
-			spent, what = a.readyTimeout.Milliseconds(), "app.ready.timeout"
+			what = "app.ready.timeout"
 		}
 		if spent >= limit {
 			out = append(out, fmt.Sprintf("agent %s %dms is not below the %s probe's timeoutSeconds %d", what, spent, kind, p.Probe.TimeoutSeconds))
@@ -268,7 +268,7 @@ func healthPortNotExposed(m *Manifest, w *workload) []string {
 	var out []string
 	healthPorts := map[int]bool{}
 	if w.Agent != nil {
-		healthPorts[w.Agent.listenPort] = true
+		healthPorts[w.Agent.ListenPort()] = true
 	}
 	for _, kind := range []Kind{Readiness, Liveness, Startup} {
 		if p := w.Probes[kind]; p != nil && p.Port != w.AppPort && p.Port != 0 {
@@ -431,7 +431,7 @@ func cleanShutdown(_ *Manifest, w *workload) []string {
 		if g := w.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
 			grace = *g
 		}
-		if drain := int64(w.Agent.drain.Seconds()); grace <= drain {
+		if drain := int64(w.Agent.DrainTime().Seconds()); grace <= drain {
 			out = append(out, fmt.Sprintf("terminationGracePeriodSeconds %d does not exceed the agent's drain time %ds", grace, drain))
 		}
 	}

@@ -17,7 +17,7 @@ func checkNetworkPolicies(w *workload) []string {
 	selector := w.Deployment.Spec.Selector
 	healthPort := 0
 	if w.Agent != nil {
-		healthPort = w.Agent.listenPort
+		healthPort = w.Agent.ListenPort()
 	}
 	for _, np := range policiesFor(w) {
 		if selector == nil || !reflect.DeepEqual(np.Spec.PodSelector.MatchLabels, selector.MatchLabels) || len(np.Spec.PodSelector.MatchExpressions) > 0 {

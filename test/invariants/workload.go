@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-	"sigs.k8s.io/yaml"
+
+	"kotaemon-k8s/internal/config"
 )
 
 // Annotations the chart writes on the Deployment so that a rendered manifest carries
@@ -54,86 +54,11 @@ type workload struct {
 	Expected   int          // expected start-up seconds; -1 when not annotated
 }
 
-// agentConfig is the part of the agent's config file the invariants read. Its format is
-// the agent's (docs/agent-config.md); the render suite additionally proves the agent's
-// own loader accepts every rendered file.
-type agentConfig struct {
-	Listen string `json:"listen"`
-	Paths  struct {
-		Live    string `json:"live"`
-		Ready   string `json:"ready"`
-		Metrics string `json:"metrics"`
-	} `json:"paths"`
-	App struct {
-		URL   string   `json:"url"`
-		Live  appRoute `json:"live"`
-		Ready appRoute `json:"ready"`
-	} `json:"app"`
-	Shutdown struct {
-		DrainDelay  string `json:"drainDelay"`
-		StopTimeout string `json:"stopTimeout"`
-	} `json:"shutdown"`
-	Auth struct {
-		Mode string `json:"mode"`
-	} `json:"auth"`
-	Checks []struct {
-		Name     string `json:"name"`
-		Type     string `json:"type"`
-		Critical bool   `json:"critical"`
-		URL      string `json:"url"`
-		Address  string `json:"address"`
-	} `json:"checks"`
+// agentConfig is the agent's own configuration, parsed with the agent's own loader: the
+// invariants can never accept a file the agent would refuse at start.
+type agentConfig = config.Config
 
-	listenPort                int
-	liveTimeout, readyTimeout time.Duration
-	drain                     time.Duration
-}
-
-type appRoute struct {
-	Path    string `json:"path"`
-	Timeout string `json:"timeout"`
-}
-
-func parseAgentConfig(data string) (*agentConfig, error) {
-	var c agentConfig
-	if err := yaml.Unmarshal([]byte(data), &c); err != nil {
-		return nil, err
-	}
-	_, port, ok := strings.Cut(c.Listen, ":")
-	if !ok {
-		return nil, fmt.Errorf("listen %q has no port", c.Listen)
-	}
-	var err error
-	if c.listenPort, err = strconv.Atoi(port); err != nil {
-		return nil, fmt.Errorf("listen %q: %w", c.Listen, err)
-	}
-	durations := []struct {
-		name string
-		text string
-		into *time.Duration
-	}{
-		{"app.live.timeout", c.App.Live.Timeout, &c.liveTimeout},
-		{"app.ready.timeout", c.App.Ready.Timeout, &c.readyTimeout},
-	}
-	for _, d := range durations {
-		if *d.into, err = time.ParseDuration(d.text); err != nil {
-			return nil, fmt.Errorf("%s: %w", d.name, err)
-		}
-	}
-	var delay, stop time.Duration
-	if c.Shutdown.DrainDelay != "" {
-		if delay, err = time.ParseDuration(c.Shutdown.DrainDelay); err != nil {
-			return nil, fmt.Errorf("shutdown.drainDelay: %w", err)
-		}
-	}
-	if c.Shutdown.StopTimeout != "" {
-		if stop, err = time.ParseDuration(c.Shutdown.StopTimeout); err != nil {
-			return nil, fmt.Errorf("shutdown.stopTimeout: %w", err)
-		}
-	}
-	c.drain = delay + stop
-	return &c, nil
-}
+func parseAgentConfig(data string) (*agentConfig, error) { return config.Parse([]byte(data)) }
 
 // findWorkload locates the Kotaemon Deployment and resolves its probes and agent config.
 func findWorkload(m *Manifest) (*workload, []Violation) {
@@ -188,7 +113,7 @@ func buildWorkload(m *Manifest, d *appsv1.Deployment, app *corev1.Container) (*w
 	}
 	agent, err := findAgentConfig(m, spec)
 	if err != nil {
-		violations = append(violations, Violation{ID: "PI-08", Message: "agent config: " + err.Error()})
+		violations = append(violations, Violation{ID: "PI-08", Message: "the agent would refuse its config and never listen: " + err.Error()})
 	}
 	w.Agent = agent
 	return w, violations

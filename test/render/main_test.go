@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,3 +48,11 @@ func mustRender(t *testing.T, files []string, set map[string]string) *invariants
 
 // valuesFile names a file of the values directory.
 func valuesFile(name string) string { return chart.ValuesDir() + "/" + name }
+
+// writeValues writes a values file into a fresh temporary directory.
+func writeValues(t *testing.T, name, body string) string {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), name)
+	require.NoError(t, os.WriteFile(file, []byte(body), 0o644))
+	return file
+}
