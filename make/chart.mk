@@ -5,7 +5,7 @@ NAMESPACE ?= kotaemon
 VALUES_FILE = values/$(ENV).yaml
 GO_TEST ?= go test
 
-.PHONY: test-render lint template install uninstall
+.PHONY: test-render lint template install uninstall docs
 
 test-render: $(HELM) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(GO_TEST) -count=1 ./test/invariants/... ./test/render/...
@@ -40,3 +40,6 @@ endif
 
 uninstall: $(HELM) ## remove the release (the data PVC is kept: helm.sh/resource-policy keep)
 	$(KUBE_EXEC) $(HELM) uninstall $(RELEASE) --namespace $(NAMESPACE)
+
+docs: ## regenerate the chart README's values table from values.yaml
+	go run ./hack/valuesdoc

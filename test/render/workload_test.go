@@ -260,3 +260,38 @@ func TestTokenAuthMountsItsSecretWhereTheConfigPoints(t *testing.T) {
 	assert.True(t, mounted)
 	assert.Empty(t, invariants.Check(m))
 }
+
+// With metrics, the ServiceMonitor scrapes the metrics Service only, with the token when
+// /metrics is protected, and the PrometheusRule alerts on the agent's own series.
+func TestServiceMonitorAndPrometheusRuleScrapeTheMetricsServiceOnly(t *testing.T) {
+	t.Parallel()
+	m := mustRender(t, []string{valuesFile("prod.yaml")}, map[string]string{
+		"metrics.serviceMonitor.enabled": "true", "metrics.prometheusRule.enabled": "true", "health.auth.protectMetrics": "true",
+	})
+	require.Len(t, m.Custom, 2)
+	kinds := map[string]map[string]any{}
+	for _, u := range m.Custom {
+		kinds[u.GetKind()] = u.Object
+	}
+	sm := kinds["ServiceMonitor"]
+	require.NotNil(t, sm)
+	spec := sm["spec"].(map[string]any)
+	assert.Equal(t, "metrics", spec["selector"].(map[string]any)["matchLabels"].(map[string]any)["app.kubernetes.io/component"])
+	ep := spec["endpoints"].([]any)[0].(map[string]any)
+	assert.Equal(t, "metrics", ep["port"])
+	assert.Equal(t, "/metrics", ep["path"])
+	assert.NotNil(t, ep["authorization"], "protected metrics are scraped with the token")
+
+	rule := kinds["PrometheusRule"]
+	require.NotNil(t, rule)
+	groups := rule["spec"].(map[string]any)["groups"].([]any)
+	var exprs []string
+	for _, r := range groups[0].(map[string]any)["rules"].([]any) {
+		exprs = append(exprs, r.(map[string]any)["expr"].(string))
+	}
+	require.Len(t, exprs, 3)
+	for _, e := range exprs {
+		assert.Contains(t, e, "kotaemon_health_")
+	}
+	assert.Empty(t, invariants.Check(m))
+}
