@@ -223,3 +223,42 @@ func TestSuperviseEndToEnd(t *testing.T) {
 	var ee *exec.ExitError
 	assert.False(t, errors.As(err, &ee))
 }
+
+// Sidecar mode: no child; live and ready follow the neighbouring app; SIGTERM makes
+// readiness fail with "draining" for shutdown.drainDelay, then the agent exits 0.
+func TestServeEndToEnd(t *testing.T) {
+	t.Parallel()
+	self, err := os.Executable()
+	require.NoError(t, err)
+	appAddr, agentAddr := freeAddr(t), freeAddr(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	app := exec.CommandContext(ctx, self, "app-double")
+	app.Env = append(os.Environ(), "KH_CLI_APP="+appAddr, "GORACE=atexit_sleep_ms=0")
+	require.NoError(t, app.Start())
+	t.Cleanup(func() { _ = app.Process.Kill(); _ = app.Wait() })
+
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfg := fmt.Sprintf("listen: %q\napp:\n  url: http://%s\ndetails: public\nshutdown:\n  drainDelay: 2s\n", agentAddr, appAddr)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	cmd := exec.CommandContext(ctx, self, "serve", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), "KH_CLI_AGENT=1", "GORACE=atexit_sleep_ms=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	base := "http://" + agentAddr
+	awaitCode(t, base+"/health/ready", 200)
+	assert.Equal(t, 200, httpCode(base+"/health/live"))
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	awaitCode(t, base+"/health/ready", 503)
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(base + "/health/ready")
+	if err == nil { // still inside the drain delay
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		assert.Contains(t, string(body), `"status":"draining"`)
+	}
+	assert.NoError(t, cmd.Wait(), "log:\n%s", stderr.String())
+}
