@@ -8,6 +8,8 @@ import (
 	helmchart "helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
 )
 
 // Renderer renders the chart in process with the helm SDK: the same schema validation,
@@ -51,4 +53,18 @@ func (r *Renderer) Render(values map[string]any) (string, error) {
 		b.WriteString(h.Manifest)
 	}
 	return b.String(), nil
+}
+
+// RenderFiles merges values files and --set overrides exactly as the helm command line
+// does (same code), then renders like Render.
+func (r *Renderer) RenderFiles(valuesFiles []string, set map[string]string) (string, error) {
+	opts := values.Options{ValueFiles: valuesFiles}
+	for k, v := range set {
+		opts.Values = append(opts.Values, k+"="+v)
+	}
+	merged, err := opts.MergeValues(getter.Providers{})
+	if err != nil {
+		return "", err
+	}
+	return r.Render(merged)
 }

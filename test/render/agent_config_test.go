@@ -12,6 +12,7 @@ import (
 
 	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/test/chart"
+	"kotaemon-k8s/test/invariants"
 )
 
 // One source of truth with the agent: for every values file and every mode that runs the
@@ -40,7 +41,10 @@ func TestTheAgentAcceptsEveryConfigTheChartRenders(t *testing.T) {
 					for k, v := range set {
 						s[k] = v
 					}
-					m := mustRender(t, valuesFiles, s)
+					out, err := renderInProcess(t, valuesFiles, s)
+					require.NoError(t, err)
+					m, err := invariants.Decode([]byte(out))
+					require.NoError(t, err)
 					cfg, err := config.Parse([]byte(configMap(t, m, "-health").Data["config.yaml"]))
 					require.NoError(t, err, "the agent refuses the rendered config")
 

@@ -10,7 +10,9 @@ import (
 )
 
 // Bad values never render: each case fails with a message naming the key (schema) or the
-// invariant id and key (guards), and nothing is printed as a manifest.
+// invariant id and key (guards), and nothing is printed as a manifest. The table runs in
+// process (the helm SDK, same code path as `helm template`); a sample of it also runs
+// through the helm binary, which must exit non-zero with the same message.
 func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -85,12 +87,18 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(dir, filepath.Base(t.Name())+".yaml")
 			require.NoError(t, os.WriteFile(file, []byte(c.values), 0o644), "case %d", i)
-			out, err := render(t, []string{file}, nil)
-			require.Error(t, err, "must be refused:\n%s", c.values)
-			for _, w := range c.want {
-				assert.Contains(t, err.Error(), w)
+			renders := map[string]func(*testing.T, []string, map[string]string) (string, error){"in process": renderInProcess}
+			if i%8 == 0 {
+				renders["helm binary"] = render
 			}
-			assert.NotContains(t, out, "kind: Deployment", "nothing is rendered")
+			for how, renderWith := range renders {
+				out, err := renderWith(t, []string{file}, nil)
+				require.Error(t, err, "%s must refuse:\n%s", how, c.values)
+				for _, w := range c.want {
+					assert.Contains(t, err.Error(), w, how)
+				}
+				assert.NotContains(t, out, "kind: Deployment", "%s: nothing is rendered", how)
+			}
 		})
 	}
 }

@@ -36,6 +36,15 @@ func render(t *testing.T, files []string, set map[string]string) (string, error)
 	return chart.Render(t, ctx, files, set)
 }
 
+// renderInProcess renders with the helm SDK: the same merge, schema, guards and
+// templates as `helm template`, without a process. For tables of many renders.
+func renderInProcess(t *testing.T, files []string, set map[string]string) (string, error) {
+	t.Helper()
+	r, err := chart.NewRenderer()
+	require.NoError(t, err)
+	return r.RenderFiles(files, set)
+}
+
 // mustRender renders and decodes strictly, failing the test on any error.
 func mustRender(t *testing.T, files []string, set map[string]string) *invariants.Manifest {
 	t.Helper()
