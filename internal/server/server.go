@@ -7,11 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
+	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -36,7 +35,7 @@ type Options struct {
 	Verifier auth.Verifier
 	Process  Process      // nil: sidecar mode
 	Logger   *slog.Logger // nil: discard
-	Client   *http.Client // for the app's routes; nil: a loopback-tuned default
+	Client   *http.Client // for the app's routes; nil: a lean HTTP/1.1 client (net/http for https)
 }
 
 // Server answers the health endpoints. It is safe for concurrent use.
@@ -47,7 +46,7 @@ type Server struct {
 	verifier auth.Verifier
 	proc     Process
 	log      *slog.Logger
-	client   *http.Client
+	app      *appClient
 	metricsH http.Handler
 
 	draining atomic.Bool
@@ -76,9 +75,6 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if o.Client == nil {
-		o.Client = NewAppClient()
-	}
 	if o.Verifier == nil {
 		o.Verifier, _ = auth.New(config.Auth{Mode: config.AuthNone}, nil)
 	}
@@ -89,7 +85,7 @@ func New(o Options) *Server {
 		o.Metrics = metrics.New("unknown")
 	}
 	s := &Server{cfg: o.Config, mon: o.Monitor, met: o.Metrics, verifier: o.Verifier,
-		proc: o.Process, log: o.Logger, client: o.Client, metricsH: o.Metrics.Handler()}
+		proc: o.Process, log: o.Logger, app: newAppClient(o.Config.App.URL, o.Client), metricsH: o.Metrics.Handler()}
 	now := time.Now()
 	s.appLive.state.Store(&routeSnapshot{transition: now})
 	s.appReady.state.Store(&routeSnapshot{transition: now})
@@ -290,27 +286,15 @@ type flight struct {
 }
 
 func (s *Server) getApp(ctx context.Context, path string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.cfg.App.URL+path, nil)
+	code, err := s.app.get(ctx, path)
 	if err != nil {
-		return err
-	}
-	req.Header.Set("User-Agent", "kotaemon-health")
-	resp, err := s.client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return errors.New("GET " + path + ": no answer within timeout")
 		}
 		return errors.New("GET " + path + ": " + err.Error())
 	}
-	// Drain a little so the connection is reused; the routes we ask are tiny.
-	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
-	resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return errors.New("GET " + path + ": status " + strconv.Itoa(resp.StatusCode))
+	if code < 200 || code > 299 {
+		return statusError(path, code)
 	}
 	return nil
 }

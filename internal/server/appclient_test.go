@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// countingServer counts the connections the client opens.
+func countingServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var conns atomic.Int64
+	srv := httptest.NewUnstartedServer(h)
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, &conns
+}
+
+func getWithin(t *testing.T, a *appClient, path string, d time.Duration) (int, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return a.get(ctx, path)
+}
+
+func TestAppClient(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv, conns := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			_, _ = io.WriteString(w, `{"app_id":1}`)
+		case "/chunked":
+			w.(http.Flusher).Flush() // forces chunked encoding
+			_, _ = io.WriteString(w, "true")
+		case "/close":
+			w.Header().Set("Connection", "close")
+			_, _ = io.WriteString(w, "bye")
+		case "/big":
+			_, _ = io.WriteString(w, strings.Repeat("x", maxAppBody+10))
+		case "/hang":
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		default:
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	})
+	t.Cleanup(func() { close(release) })
+
+	t.Run("keeps one connection alive across sequential requests", func(t *testing.T) {
+		a := newAppClient(srv.URL, nil)
+		before := conns.Load()
+		for range 20 {
+			code, err := getWithin(t, a, "/ok", 5*time.Second)
+			require.NoError(t, err)
+			require.Equal(t, 200, code)
+		}
+		assert.Equal(t, int64(1), conns.Load()-before)
+	})
+	t.Run("reads chunked bodies and keeps the connection", func(t *testing.T) {
+		a := newAppClient(srv.URL, nil)
+		before := conns.Load()
+		for range 3 {
+			code, err := getWithin(t, a, "/chunked", 5*time.Second)
+			require.NoError(t, err)
+			assert.Equal(t, 200, code)
+		}
+		assert.Equal(t, int64(1), conns.Load()-before)
+	})
+	t.Run("does not reuse a connection the app closes or a body too large to drain", func(t *testing.T) {
+		for _, path := range []string{"/close", "/big"} {
+			a := newAppClient(srv.URL, nil)
+			before := conns.Load()
+			for range 3 {
+				code, err := getWithin(t, a, path, 5*time.Second)
+				require.NoError(t, err)
+				assert.Equal(t, 200, code)
+			}
+			assert.Equal(t, int64(3), conns.Load()-before, path)
+		}
+	})
+	t.Run("retries once when a kept-alive connection was closed by the app", func(t *testing.T) {
+		a := newAppClient(srv.URL, nil)
+		_, err := getWithin(t, a, "/ok", 5*time.Second)
+		require.NoError(t, err)
+		srv.CloseClientConnections()
+		code, err := getWithin(t, a, "/ok", 5*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+	})
+	t.Run("returns non-2xx codes as answers", func(t *testing.T) {
+		a := newAppClient(srv.URL, nil)
+		code, err := getWithin(t, a, "/unavailable", 5*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, 503, code)
+	})
+	t.Run("gives up at the context deadline and drops the connection", func(t *testing.T) {
+		a := newAppClient(srv.URL, nil)
+		_, err := getWithin(t, a, "/hang", 50*time.Millisecond)
+		require.Error(t, err)
+		assert.Empty(t, a.idle, "a timed-out connection is never reused")
+		code, err := getWithin(t, a, "/ok", 5*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+	})
+	t.Run("fails fast on a closed port", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		addr := ln.Addr().String()
+		ln.Close()
+		_, err = getWithin(t, newAppClient("http://"+addr, nil), "/ok", 5*time.Second)
+		assert.ErrorContains(t, err, "refused")
+	})
+}
+
+func TestAppClientUsesNetHTTPForHTTPS(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "1") }))
+	defer srv.Close()
+	a := newAppClient(srv.URL, srv.Client())
+	require.NotNil(t, a.fallback)
+	code, err := getWithin(t, a, "/app_id", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, 200, code)
+}
