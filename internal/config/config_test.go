@@ -268,3 +268,20 @@ func TestLoadParsesAndResolves(t *testing.T) {
 	_, err = Load(filepath.Join(dir, "nope.yaml"))
 	assert.Error(t, err)
 }
+
+func TestAliasExpansionIsBounded(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	b.WriteString("checks:\n")
+	b.WriteString("  - &c {name: c, type: http, interval: 10s, timeout: 1s, url: http://h, headers: [&h {name: X-A, env: A}")
+	for range 400 {
+		b.WriteString(", *h")
+	}
+	b.WriteString("]}\n")
+	for range 400 {
+		b.WriteString("  - *c\n")
+	}
+	_, err := Parse([]byte(b.String()))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "too many alias expansions")
+}

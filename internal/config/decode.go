@@ -36,8 +36,13 @@ func decode(data []byte, out any) error {
 	if node.Kind != yaml.MappingNode {
 		return errors.New("the document must be a mapping of keys (listen, paths, app, ...)")
 	}
-	return decodeValue(node, reflect.ValueOf(out).Elem(), "")
+	budget := maxNodes
+	return decodeValue(node, reflect.ValueOf(out).Elem(), "", &budget)
 }
+
+// maxNodes bounds the values decoded from one document, so aliases that refer to
+// aliases cannot make a small file expand into a huge one.
+const maxNodes = 100_000
 
 var durationType = reflect.TypeOf(time.Duration(0))
 
@@ -74,7 +79,10 @@ func kindName(n *yaml.Node) string {
 	return "an unsupported node"
 }
 
-func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
+func decodeValue(n *yaml.Node, v reflect.Value, path string, budget *int) error {
+	if *budget--; *budget < 0 {
+		return fieldErr(path, "document too large or too many alias expansions")
+	}
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
@@ -95,7 +103,7 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 	switch v.Kind() {
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
-		if err := decodeValue(n, p.Elem(), path); err != nil {
+		if err := decodeValue(n, p.Elem(), path, budget); err != nil {
 			return err
 		}
 		v.Set(p)
@@ -129,7 +137,7 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 			if !ok {
 				return fieldErr(join(path, key), "unknown field (known: %s)", strings.Join(known, ", "))
 			}
-			if err := decodeValue(val, v.Field(idx), join(path, key)); err != nil {
+			if err := decodeValue(val, v.Field(idx), join(path, key), budget); err != nil {
 				return err
 			}
 		}
@@ -140,7 +148,7 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string) error {
 		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, item := range n.Content {
-			if err := decodeValue(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := decodeValue(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i), budget); err != nil {
 				return err
 			}
 		}
