@@ -128,7 +128,7 @@ func (s *Supervisor) Wait() int { return s.ExitCode() }
 
 func (s *Supervisor) signalGroup(sig syscall.Signal) {
 	if err := syscall.Kill(-s.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		s.o.Logger.Warn("signalling the child's process group failed", "signal", sig.String(), "error", err)
+		s.o.Logger.Warn("signalling the child's process group failed", "signal", sigName(sig), "error", err)
 	}
 }
 
@@ -146,7 +146,7 @@ func (s *Supervisor) loop() {
 	var drainC, stopC <-chan time.Time
 	stopWith := syscall.SIGTERM
 	forwardStop := func() {
-		s.o.Logger.Info("forwarding signal", "component", "process", "signal", stopWith.String(), "pid", s.pid)
+		s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(stopWith), "pid", s.pid)
 		s.signalGroup(stopWith)
 		ph = phaseStopping
 		drainC = nil
@@ -170,7 +170,7 @@ func (s *Supervisor) loop() {
 				ph = phaseDraining
 				s.o.OnDraining()
 				s.o.Logger.Info("state change", "component", "process", "from", "running", "to", "draining",
-					"reason", ss.String()+" received", "drainDelay", s.o.DrainDelay.String(), "stopTimeout", s.o.StopTimeout.String())
+					"reason", sigName(ss)+" received", "drainDelay", s.o.DrainDelay.String(), "stopTimeout", s.o.StopTimeout.String())
 				if s.o.DrainDelay <= 0 {
 					forwardStop()
 				} else {
@@ -180,7 +180,7 @@ func (s *Supervisor) loop() {
 				forwardStop() // asked twice: cut the drain delay short
 			default:
 				if ss != 0 {
-					s.o.Logger.Info("forwarding signal", "component", "process", "signal", ss.String(), "pid", s.pid)
+					s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(ss), "pid", s.pid)
 					s.signalGroup(ss)
 				}
 			}
@@ -189,7 +189,7 @@ func (s *Supervisor) loop() {
 		case <-stopC:
 			stopC = nil
 			s.o.Logger.Warn("state change", "component", "process", "from", "stopping", "to", "killed",
-				"reason", fmt.Sprintf("still running %s after %s", s.o.StopTimeout, stopWith))
+				"reason", fmt.Sprintf("still running %s after %s", s.o.StopTimeout, sigName(stopWith)))
 			s.signalGroup(syscall.SIGKILL)
 		}
 	}
@@ -235,7 +235,15 @@ func exitCode(ws syscall.WaitStatus) int {
 
 func describe(ws syscall.WaitStatus) string {
 	if ws.Signaled() {
-		return "killed by " + ws.Signal().String()
+		return "killed by " + sigName(ws.Signal())
 	}
 	return fmt.Sprintf("exited with code %d", ws.ExitStatus())
+}
+
+// sigName is the conventional name, e.g. SIGTERM.
+func sigName(sig syscall.Signal) string {
+	if n := unix.SignalName(sig); n != "" {
+		return n
+	}
+	return sig.String()
 }
