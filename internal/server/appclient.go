@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -20,6 +21,7 @@ import (
 type appClient struct {
 	addr     string
 	hostHdr  string
+	prefix   string // the base URL's path (a reverse-proxy root path), without a trailing '/' 
 	fallback *http.Client // non-nil for https
 	base     string
 
@@ -52,6 +54,7 @@ func newAppClient(rawURL string, fallback *http.Client) *appClient {
 		return a
 	}
 	a.hostHdr = u.Host
+	a.prefix = strings.TrimRight(u.EscapedPath(), "/")
 	a.addr = u.Host
 	if u.Port() == "" {
 		a.addr = net.JoinHostPort(u.Hostname(), "80")
@@ -64,7 +67,7 @@ func (a *appClient) get(ctx context.Context, path string) (int, error) {
 	if a.fallback != nil {
 		return a.getStd(ctx, path)
 	}
-	req := "GET " + path + " HTTP/1.1\r\nHost: " + a.hostHdr + "\r\nUser-Agent: kotaemon-health\r\nAccept: */*\r\n\r\n"
+	req := "GET " + a.prefix + path + " HTTP/1.1\r\nHost: " + a.hostHdr + "\r\nUser-Agent: kotaemon-health\r\nAccept: */*\r\n\r\n"
 	for attempt := 0; ; attempt++ {
 		pc, reused, err := a.conn(ctx)
 		if err != nil {
@@ -154,7 +157,7 @@ func (a *appClient) put(pc *appConn) {
 }
 
 func (a *appClient) getStd(ctx context.Context, path string) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(a.base, "/")+path, nil)
 	if err != nil {
 		return 0, err
 	}

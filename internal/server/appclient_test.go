@@ -104,6 +104,21 @@ func TestAppClient(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 200, code)
 	})
+	t.Run("keeps the base URL's path as a prefix", func(t *testing.T) {
+		a := newAppClient(srv.URL+"/", nil)
+		code, err := getWithin(t, a, "/ok", 5*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+		prefixed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path != "/kotaemon/app_id" {
+				http.NotFound(w, r)
+			}
+		}))
+		defer prefixed.Close()
+		code, err = getWithin(t, newAppClient(prefixed.URL+"/kotaemon/", nil), "/app_id", 5*time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+	})
 	t.Run("returns non-2xx codes as answers", func(t *testing.T) {
 		a := newAppClient(srv.URL, nil)
 		code, err := getWithin(t, a, "/unavailable", 5*time.Second)
