@@ -21,7 +21,7 @@ import (
 type appClient struct {
 	addr     string
 	hostHdr  string
-	prefix   string // the base URL's path (a reverse-proxy root path), without a trailing '/' 
+	prefix   string       // the base URL's path (a reverse-proxy root path), without a trailing '/'
 	fallback *http.Client // non-nil for https
 	base     string
 
