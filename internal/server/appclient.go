@@ -97,11 +97,8 @@ func (a *appClient) roundTrip(ctx context.Context, pc *appConn, req string) (cod
 	}
 	stop := context.AfterFunc(ctx, func() { _ = pc.c.SetDeadline(time.Unix(1, 0)) })
 	defer func() {
-		if !stop() { // the context ended: the connection's deadline is spent
+		if !stop() { // the context ended: the connection's deadline is spent, drop it
 			keep = false
-			if err == nil {
-				err = ctx.Err()
-			}
 		}
 	}()
 	if _, err := io.WriteString(pc.c, req); err != nil {
