@@ -63,11 +63,11 @@ func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process
 		met.AddCheck(c.Name, c.Type, c.IsCritical())
 	}
 	mon := checks.NewMonitor(specs, log, met)
-	ver2, err := auth.New(cfg.Auth, cfg.Secrets)
+	verifier, err := auth.New(cfg.Auth, cfg.Secrets)
 	if err != nil {
 		return nil, err
 	}
-	srv := server.New(server.Options{Config: cfg, Monitor: mon, Metrics: met, Verifier: ver2,
+	srv := server.New(server.Options{Config: cfg, Monitor: mon, Metrics: met, Verifier: verifier,
 		Process: proc, Logger: log})
 	return &Parts{Config: cfg, Metrics: met, Monitor: mon, Server: srv, Log: log}, nil
 }
