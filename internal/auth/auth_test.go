@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -233,4 +234,24 @@ func TestJWTKeyMaterialIsCheckedAtStart(t *testing.T) {
 func jwkRSA(k *rsa.PrivateKey, kid string) string {
 	b, _ := json.Marshal(map[string]string{"kty": "RSA", "kid": kid, "n": b64u(k.N.Bytes()), "e": b64u(big.NewInt(int64(k.E)).Bytes())})
 	return string(b)
+}
+
+func TestJWTSignatureMustBeCanonicalBase64(t *testing.T) {
+	t.Parallel()
+	secret := []byte("a-shared-secret-of-enough-length")
+	v, err := New(config.Auth{Mode: config.AuthJWT, JWT: config.JWT{Algorithms: []string{"HS256"}, SecretFile: "/s"}},
+		&config.Secrets{JWTSecret: secret})
+	require.NoError(t, err)
+	tok := sign(t, jwt.SigningMethodHS256, secret, "", claims{"exp": time.Now().Add(time.Hour).Unix()})
+	require.True(t, v.Verify(request("Bearer "+tok)))
+	// An HS256 signature is 32 bytes: 43 base64 characters, whose last one carries 2
+	// unused bits. Setting them re-encodes the same bytes non-canonically.
+	last := tok[len(tok)-1]
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	idx := strings.IndexByte(alphabet, last)
+	require.GreaterOrEqual(t, idx, 0)
+	alt := tok[:len(tok)-1] + string(alphabet[idx|1])
+	if alt != tok {
+		assert.False(t, v.Verify(request("Bearer "+alt)), "non-canonical signature encoding")
+	}
 }

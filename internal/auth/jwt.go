@@ -33,6 +33,8 @@ func newJWT(c config.JWT, s *config.Secrets) (*jwtVerifier, error) {
 		jwt.WithValidMethods(c.Algorithms),
 		jwt.WithExpirationRequired(),
 		jwt.WithLeeway(Leeway),
+		// Canonical base64 only: a signature cannot be re-encoded into a second valid token.
+		jwt.WithStrictDecoding(),
 	}
 	if c.Issuer != "" {
 		opts = append(opts, jwt.WithIssuer(c.Issuer))
