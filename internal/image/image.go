@@ -281,3 +281,13 @@ func Push(ref string, idx v1.ImageIndex) error {
 	}
 	return remote.WriteIndex(r, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain))
 }
+
+// WriteBinaryOCITar is the one-call form: static binaries (arch -> path) placed at dst,
+// run as 65532:65532 with dst as entrypoint, written as an importable OCI layout tar.
+func WriteBinaryOCITar(file, ref, dst string, binaries map[string]string) error {
+	idx, err := Binary(ref, dst, binaries).Index()
+	if err != nil {
+		return err
+	}
+	return WriteOCITar(file, ref, idx)
+}

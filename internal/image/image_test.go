@@ -217,3 +217,13 @@ func untar(t *testing.T, file, dir string) {
 		require.NoError(t, os.WriteFile(p, b, 0o644))
 	}
 }
+
+func TestWriteBinaryOCITar(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "double.tar")
+	require.NoError(t, WriteBinaryOCITar(file, "kotaemon-k8s/app-double:1", "/app-double", fakeBinaries(t)))
+	fi, err := os.Stat(file)
+	require.NoError(t, err)
+	assert.Positive(t, fi.Size())
+	assert.Error(t, WriteBinaryOCITar(file, "a/b:1", "relative", fakeBinaries(t)), "image paths are absolute")
+}
