@@ -34,12 +34,12 @@ bench-agent: build-agent ## handler benchmarks, then latency/memory/amplificatio
 	go test -run '^$$' -bench . -benchmem -count 1 ./internal/server
 	go run ./internal/loadgen/cmd/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
 
-$(AGENT_DIST)/linux-%/kotaemon-health: FORCE
+$(AGENT_DIST)/linux-%/kotaemon-health: AGENT_FORCE
 	@mkdir -p $(dir $@)
 	GOOS=linux GOARCH=$* $(AGENT_GOBUILD) -o $@ ./cmd/kotaemon-health
 
-.PHONY: FORCE
-FORCE:
+.PHONY: AGENT_FORCE
+AGENT_FORCE:
 
 image: $(AGENT_DIST)/linux-amd64/kotaemon-health $(AGENT_DIST)/linux-arm64/kotaemon-health ## write the agent image (OCI index amd64+arm64, and a docker tar for this arch) under dist/
 	$(AGENT_IMAGEBUILD) -out $(AGENT_DIST) \
