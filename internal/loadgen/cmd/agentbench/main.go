@@ -23,6 +23,9 @@ import (
 	"kotaemon-k8s/internal/loadgen"
 )
 
+// agentEnv is added to every agent's environment.
+var agentEnv []string
+
 type agent struct {
 	cmd     *exec.Cmd
 	addr    string
@@ -39,6 +42,13 @@ func main() {
 	rates := flag.String("rates", "1,10,100,1000", "probe rates of the amplification run")
 	latRates := flag.String("latency-rates", "250,500,1000,2000,3000,4000,6000,8000,12000", "probe rates of the latency run")
 	workers := flag.Int("workers", 32, "load generator workers")
+	flag.Func("agent-env", "KEY=VALUE added to the agents' environment (repeatable), e.g. GOMAXPROCS=1", func(v string) error {
+		if !strings.Contains(v, "=") {
+			return fmt.Errorf("want KEY=VALUE")
+		}
+		agentEnv = append(agentEnv, v)
+		return nil
+	})
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "agentbench-")
@@ -174,7 +184,7 @@ checks:
 	path := filepath.Join(tmp, name+".yaml")
 	check(os.WriteFile(path, []byte(cfg), 0o600))
 	a.cmd = exec.Command(bin, "serve", "--config", path)
-	a.cmd.Env = append(os.Environ(), "BENCH_OPENAI_KEY=sk-bench")
+	a.cmd.Env = append(append(os.Environ(), "BENCH_OPENAI_KEY=sk-bench"), agentEnv...)
 	a.cmd.Stdout, a.cmd.Stderr = os.Stderr, os.Stderr
 	check(a.cmd.Start())
 	// Wait (bounded) until the agent is ready: app answered and every check passed once.
