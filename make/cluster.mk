@@ -20,7 +20,7 @@
 
 LOCALCLUSTER       := $(BIN)/localcluster
 CLUSTER_KUBECONFIG := $(CURDIR)/.cache/cluster/kubeconfig
-CLUSTER_EXEC       := $(LOCALCLUSTER) exec --
+CLUSTER_EXEC       := $(LOCALCLUSTER) --repo $(CURDIR) exec --
 KUBE_EXEC           = $(if $(KUBECONFIG),,$(CLUSTER_EXEC))
 
 LOCALCLUSTER_SRC := $(shell find cluster -name '*.go' -not -path 'cluster/build/*' -not -path 'cluster/smoke/*' -not -name '*_test.go' 2>/dev/null)
@@ -32,16 +32,16 @@ $(LOCALCLUSTER): $(LOCALCLUSTER_SRC) go.mod go.sum
 .PHONY: cluster-up cluster-down cluster-status load-images test-cluster cluster-ensure cluster-exec
 
 cluster-up: $(LOCALCLUSTER) ## start the embedded cluster (builds components once into a cache, loads dist/*.tar)
-	$(LOCALCLUSTER) up
+	$(LOCALCLUSTER) --repo $(CURDIR) up
 
 cluster-down: $(LOCALCLUSTER) ## stop the embedded cluster and remove everything cluster-up made
-	$(LOCALCLUSTER) down
+	$(LOCALCLUSTER) --repo $(CURDIR) down
 
 cluster-status: $(LOCALCLUSTER) ## show the embedded cluster's components and readiness
-	$(LOCALCLUSTER) status
+	$(LOCALCLUSTER) --repo $(CURDIR) status
 
 load-images: $(LOCALCLUSTER) ## import dist/*.tar (or IMAGES='a.tar b.tar') into the embedded cluster
-	$(LOCALCLUSTER) load-images $(IMAGES)
+	$(LOCALCLUSTER) --repo $(CURDIR) load-images $(IMAGES)
 
 test-cluster: cluster-up ## run the cluster smoke test inside the embedded cluster's namespace
 	go test -c -o $(BIN)/cluster-smoke.test ./cluster/smoke

@@ -106,7 +106,11 @@ func (o Options) Build(p phase) error {
 			p.say("building %s %s (cached)", c.name, c.version)
 			continue
 		}
-		p.say("building %s %s from the Go module proxy: this takes about %d min on 2 cores, once", c.name, c.version, c.coldMins)
+		if len(todo) < len(c.binaries) {
+			p.say("building %s %s: %v (a few minutes at most, once)", c.name, c.version, todo)
+		} else {
+			p.say("building %s %s from the Go module proxy: this takes about %d min on 2 cores, once", c.name, c.version, c.coldMins)
+		}
 		t := time.Now()
 		if err := o.buildComponent(c, todo); err != nil {
 			return err

@@ -43,7 +43,7 @@ const (
 	baseDir  = "/var/lib/kotaemon-k8s"
 	StateDir = baseDir + "/cluster"
 	RunDir   = "/run/kotaemon-k8s"
-	lockFile = baseDir + "/cluster.lock"
+	lockFile = "/run/lock/kotaemon-k8s-cluster.lock" // tmpfs: gone at reboot, never stale
 )
 
 var (

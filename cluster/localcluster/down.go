@@ -20,7 +20,7 @@ import (
 // lock serialises up and down across processes. The lock file lives outside StateDir
 // so that teardown can remove StateDir while holding it.
 func lock() (func(), error) {
-	if err := os.MkdirAll(baseDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(lockFile), 0o755); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(lockFile, os.O_CREATE|os.O_RDWR, 0o644)
@@ -63,6 +63,7 @@ func (o Options) Down(ctx context.Context) error {
 	}
 	defer unlock()
 	if !leftovers() {
+		removeHostLeftovers()
 		_ = os.Remove(o.Kubeconfig)
 		p.say("cluster already down")
 		return nil
@@ -309,9 +310,9 @@ func unescapeMount(s string) string {
 // sockets, CNI's result cache for our network, the kubelet's container log links.
 func removeHostLeftovers() {
 	if _, err := os.Stat("/run/containerd/containerd.sock"); err != nil {
-		// No other containerd uses /run/containerd: the shim sockets there are ours.
-		_ = os.RemoveAll("/run/containerd/s")
-		_ = os.Remove("/run/containerd")
+		// No other containerd uses /run/containerd: the shim sockets, fifos and runc
+		// state there are ours.
+		_ = os.RemoveAll("/run/containerd")
 	}
 	cached, _ := filepath.Glob("/var/lib/cni/results/kotaemon-k8s-*")
 	for _, f := range cached {
@@ -322,5 +323,16 @@ func removeHostLeftovers() {
 		if t, err := os.Readlink(l); err == nil && strings.HasPrefix(t, StateDir) {
 			_ = os.Remove(l)
 		}
+	}
+	// `ip netns add` made /run/netns a mount of its own; take it away once it is empty.
+	if entries, err := os.ReadDir("/run/netns"); err == nil && len(entries) == 0 {
+		_ = unix.Unmount("/run/netns", unix.MNT_DETACH)
+		_ = unix.Rmdir("/run/netns")
+	}
+	// The kubelet keeps its device-plugin socket at a fixed path whatever its root dir.
+	_ = os.RemoveAll("/var/lib/kubelet/device-plugins")
+	// Directories the runtime created at fixed paths go only when nothing else is in them.
+	for _, d := range []string{"/var/lib/kubelet", "/var/lib/cni/results", "/var/lib/cni", "/var/log/containers", "/var/log/pods"} {
+		_ = unix.Rmdir(d)
 	}
 }

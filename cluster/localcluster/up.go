@@ -137,7 +137,6 @@ func (o Options) Up(ctx context.Context) error {
 		{"kubelet", kubeletArgs()},
 		{"kube-proxy", []string{"--config", filepath.Join(confDir, "kube-proxy.yaml")}},
 		{"coredns", []string{"-conf", filepath.Join(confDir, "Corefile")}},
-		{"kube-router", kubeRouterArgs()},
 	} {
 		if err := launch(c.name, o.bin(c.name), c.args, env...); err != nil {
 			return err
@@ -146,7 +145,18 @@ func (o Options) Up(ctx context.Context) error {
 	if err := ensureDNSService(ctx, cs); err != nil {
 		return err
 	}
-	p.say("control plane, kubelet, kube-proxy, CoreDNS and kube-router started")
+	p.say("control plane, kubelet, kube-proxy and CoreDNS started")
+	// kube-router identifies its node by name at start, so it waits for registration.
+	if err := waitFor(ctx, "node registered", 60*time.Second, running, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+		return err == nil, err
+	}); err != nil {
+		return err
+	}
+	if err := launch("kube-router", o.bin("kube-router"), kubeRouterArgs(), env...); err != nil {
+		return err
+	}
+	p.say("node registered, kube-router started")
 	if err := waitFor(ctx, "node Ready", 120*time.Second, running, func(ctx context.Context) (bool, error) {
 		return nodeReady(ctx, cs)
 	}); err != nil {
@@ -349,7 +359,7 @@ func etcdArgs() []string {
 		"--name=default", "--data-dir=" + etcdDir,
 		"--listen-client-urls=http://127.0.0.1:2379", "--advertise-client-urls=http://127.0.0.1:2379",
 		"--listen-peer-urls=http://127.0.0.1:2380", "--initial-advertise-peer-urls=http://127.0.0.1:2380",
-		"--initial-cluster=default=http://127.0.0.1:2380", "--listen-metrics-urls=",
+		"--initial-cluster=default=http://127.0.0.1:2380",
 		// A throw-away test cluster: durability is not worth the fsync latency.
 		"--unsafe-no-fsync=true", "--log-level=warn", "--quota-backend-bytes=2147483648",
 	}
@@ -369,6 +379,8 @@ func apiserverArgs() []string {
 		"--service-account-signing-key-file=" + pkiFile("sa.key"),
 		"--authorization-mode=Node,RBAC", "--enable-admission-plugins=NodeRestriction",
 		"--allow-privileged=true", "--profiling=false", "--v=1",
+		// The node name resolves nowhere in the namespace: reach kubelets by address.
+		"--kubelet-preferred-address-types=InternalIP,Hostname",
 	}
 }
 

@@ -224,4 +224,3 @@ func TestEmbeddedCluster(t *testing.T) {
 		})
 	})
 }
-

@@ -21,8 +21,7 @@ flags:
 `
 
 func main() {
-	wd, _ := os.Getwd()
-	repo := flag.String("repo", wd, "repository root (build modules, dist/, .cache/)")
+	repo := flag.String("repo", findRepo(), "repository root (build modules, dist/, .cache/)")
 	cache := flag.String("cache", localcluster.DefaultCacheDir(), "cache of built components (kept across clones)")
 	kubeconfig := flag.String("kubeconfig", "", "where to write the admin kubeconfig (default <repo>/.cache/cluster/kubeconfig)")
 	flag.Usage = func() { fmt.Fprint(os.Stderr, usage); flag.PrintDefaults() }
@@ -80,4 +79,18 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "localcluster:", err)
 	os.Exit(1)
+}
+
+// findRepo is the nearest directory at or above the working directory that holds the
+// cluster's build modules, so the tool works from any subdirectory of a clone.
+func findRepo() string {
+	wd, _ := os.Getwd()
+	for d := wd; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "cluster", "build", "kubernetes", "go.mod")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return wd
+		}
+	}
 }
