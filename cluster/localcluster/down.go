@@ -98,6 +98,7 @@ func (o Options) teardown(p phase) error {
 		wg.Wait()
 	}
 	parallelStop([]string{"kube-router", "kube-proxy", "coredns", "kube-scheduler", "kube-controller-manager", "kubelet"}, 5*time.Second)
+	p.say("node components stopped")
 	if r, ok := readRecord("containerd"); ok && r.alive() {
 		if n, err := removeCRIContainers(); err != nil {
 			p.say("removing containers through ctr: %v (continuing: their processes are killed below)", err)
@@ -106,12 +107,15 @@ func (o Options) teardown(p phase) error {
 		}
 	}
 	parallelStop([]string{"containerd"}, 10*time.Second)
+	p.say("containerd stopped")
 	killShims()
 	if err := killCgroupProcs(10 * time.Second); err != nil {
 		errs = append(errs, err)
 	}
-	parallelStop([]string{"kube-apiserver", "etcd"}, 5*time.Second)
-	p.say("processes stopped")
+	p.say("container processes gone")
+	// Their data is about to be deleted: no need to wait long for a graceful exit.
+	parallelStop([]string{"kube-apiserver", "etcd"}, 2*time.Second)
+	p.say("apiserver and etcd stopped")
 
 	if err := unmountUnder(StateDir, RunDir, "/run/containerd/", "/run/netns/cni-"); err != nil {
 		errs = append(errs, err)
@@ -142,11 +146,9 @@ func removeCRIContainers() (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for _, id := range strings.Fields(tasks) {
-		_, _ = ctr("tasks", "kill", "-s", "SIGKILL", id)
-	}
-	for _, id := range strings.Fields(tasks) {
-		_, _ = ctr("tasks", "delete", "-f", id)
+	if ids := strings.Fields(tasks); len(ids) > 0 {
+		// --force kills a running task before deleting it.
+		_, _ = ctr(append([]string{"tasks", "delete", "-f"}, ids...)...)
 	}
 	ids, err := ctr("containers", "ls", "-q")
 	if err != nil {
@@ -161,21 +163,23 @@ func removeCRIContainers() (int, error) {
 	return 0, nil
 }
 
-// killShims stops the runc shims by the PIDs containerd recorded in shim.pid, checking
-// the executable so a reused PID is never hit.
+// killShims stops the runc shims that outlived their containerd (after a crash or a
+// kill -9). containerd 1.6 records no shim PID on disk, so a shim is recognised by what
+// ties it to this cluster alone: its executable is a containerd shim and its command line
+// names this cluster's containerd socket. Unrelated shims never match.
 func killShims() {
-	files, _ := filepath.Glob(filepath.Join(ctrdStateDir, "io.containerd.runtime.v2.task", "*", "*", "shim.pid"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	procs, _ := os.ReadDir("/proc")
+	for _, e := range procs {
+		pid, err := strconv.Atoi(e.Name())
 		if err != nil || pid <= 1 {
 			continue
 		}
 		exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-		if strings.Contains(filepath.Base(exe), "containerd-shim") {
+		if !strings.HasPrefix(filepath.Base(exe), "containerd-shim") {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if strings.Contains(string(cmdline), "\x00-address\x00"+ctrdSocket+"\x00") {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}

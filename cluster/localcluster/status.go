@@ -58,7 +58,7 @@ func (o Options) Status(ctx context.Context) error {
 	}
 	if err := o.healthy(ctx); err != nil {
 		fmt.Fprintf(o.Out, "cluster: NOT healthy: %v (`make cluster-up` cleans up and starts again)\n", err)
-		return err
+		return errors.New("cluster is not healthy")
 	}
 	fmt.Fprintf(o.Out, "cluster: up; node %s Ready; network namespace %s; node IP %s\n", NodeName, NetNS, NodeIP)
 	fmt.Fprintf(o.Out, "export KUBECONFIG=%s\n", o.Kubeconfig)

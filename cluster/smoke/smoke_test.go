@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +29,8 @@ const (
 	livenessFailures  = 2
 	// podStart bounds scheduling, sandbox creation and container start on this node.
 	podStart = 60 * time.Second
+	// proxySync bounds kube-proxy's reaction to an EndpointSlice change (minSyncPeriod 0).
+	proxySync = 30 * time.Second
 	// policySync bounds kube-router's reaction to a NetworkPolicy event.
 	policySync = 60 * time.Second
 )
@@ -49,6 +53,20 @@ func TestEmbeddedCluster(t *testing.T) {
 			}
 		}
 		assert.True(t, ready, "node %s is not Ready: %+v", n.Name, n.Status.Conditions)
+	})
+
+	// The namespace: the test runs inside it (localcluster exec), so its routing table is
+	// the cluster's. A route lookup sends nothing.
+	t.Run("the cluster's network namespace has no route off the machine", func(t *testing.T) {
+		if os.Getenv("KOTAEMON_CLUSTER") != "embedded" {
+			t.Skip("not inside the embedded cluster's namespace (KOTAEMON_CLUSTER is set by localcluster exec)")
+		}
+		out, err := exec.Command("ip", "route", "get", "1.1.1.1").CombinedOutput()
+		require.Error(t, err, "a route off the machine exists: %s", out)
+		assert.Contains(t, string(out), "Network is unreachable")
+		out, err = exec.Command("ip", "route", "show", "default").CombinedOutput()
+		require.NoError(t, err)
+		assert.Empty(t, strings.TrimSpace(string(out)), "the namespace must have no default route")
 	})
 
 	t.Run("a Service name resolves through CoreDNS, from the test and from a pod", func(t *testing.T) {
@@ -125,12 +143,27 @@ func TestEmbeddedCluster(t *testing.T) {
 		svc, err := cs.CoreV1().Services(ns).Get(context.Background(), "pool", metav1.GetOptions{})
 		require.NoError(t, err)
 		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 2 * time.Second}
-		for i := range 20 {
+		get := func() (string, error) {
 			resp, err := client.Get("http://" + svc.Spec.ClusterIP + "/")
+			if err != nil {
+				return "", err
+			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			return strings.TrimSpace(string(body)), err
+		}
+		// kube-proxy programs the Service's rules after the EndpointSlice changes.
+		await(t, "kube-proxy routes the ClusterIP", proxySync, func(context.Context) (bool, string) {
+			answer, err := get()
+			if err != nil {
+				return false, err.Error()
+			}
+			return true, answer
+		})
+		for i := range 20 {
+			answer, err := get()
 			require.NoError(t, err, "request %d to the ClusterIP", i)
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			require.Equal(t, "ready", strings.TrimSpace(string(body)), "request %d was answered by the wrong pod", i)
+			require.Equal(t, "ready", answer, "request %d was answered by the wrong pod", i)
 		}
 	})
 
