@@ -29,7 +29,10 @@ $(LOCALCLUSTER): $(LOCALCLUSTER_SRC) go.mod go.sum
 	@mkdir -p $(BIN)
 	go build -o $@ ./cluster/cmd/localcluster
 
-.PHONY: cluster-up cluster-down cluster-status load-images test-cluster cluster-ensure cluster-exec
+.PHONY: cluster-build cluster-up cluster-down cluster-status load-images test-cluster cluster-ensure cluster-exec
+
+cluster-build: $(LOCALCLUSTER) ## build the cluster's components into the cache without starting them
+	$(LOCALCLUSTER) --repo $(CURDIR) build
 
 cluster-up: $(LOCALCLUSTER) ## start the embedded cluster (builds components once into a cache, loads dist/*.tar)
 	$(LOCALCLUSTER) --repo $(CURDIR) up

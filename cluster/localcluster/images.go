@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"time"
 
 	"kotaemon-k8s/cluster/ociimage"
 )
@@ -55,10 +57,23 @@ func ImportImages(files []string) ([]string, error) {
 		}
 		for _, l := range strings.Split(out, "\n") {
 			// ctr prints "unpacking NAME (sha256:...)...done" per image.
-			if f := strings.Fields(l); len(f) >= 2 && f[0] == "unpacking" {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "unpacking" && !slices.Contains(names, f[1]) {
 				names = append(names, f[1])
 			}
 		}
 	}
 	return names, nil
+}
+
+// BuildAll fills the cache (components and pause image) without starting anything.
+func (o Options) BuildAll() error {
+	p := phase{out: o.Out, start: time.Now()}
+	if err := o.Build(p); err != nil {
+		return err
+	}
+	_, cached, err := o.pauseTarball()
+	if err == nil {
+		p.say("pause image %s", map[bool]string{true: "(cached)", false: "built"}[cached])
+	}
+	return err
 }

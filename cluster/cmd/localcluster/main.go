@@ -15,7 +15,7 @@ import (
 	"kotaemon-k8s/cluster/localcluster"
 )
 
-const usage = `usage: localcluster [flags] up|down|status|load-images [tarball...]|exec -- command [args...]
+const usage = `usage: localcluster [flags] up|down|status|build|load-images [tarball...]|exec -- command [args...]
 
 flags:
 `
@@ -49,6 +49,8 @@ func main() {
 		err = o.Down(ctx)
 	case "status":
 		err = o.Status(ctx)
+	case "build":
+		err = o.BuildAll()
 	case "load-images":
 		files := args
 		if len(files) == 0 {
