@@ -127,6 +127,9 @@ func (o Options) teardown(p phase) error {
 		errs = append(errs, err)
 	}
 	removeHostLeftovers()
+	if err := restoreHostSysctls(); err != nil {
+		errs = append(errs, err)
+	}
 	for _, d := range []string{StateDir, RunDir} {
 		if err := os.RemoveAll(d); err != nil {
 			errs = append(errs, err)

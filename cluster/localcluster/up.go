@@ -82,6 +82,9 @@ func (o Options) Up(ctx context.Context) error {
 	if err := o.writeConfigs(); err != nil {
 		return err
 	}
+	if err := saveHostSysctls(); err != nil {
+		return err
+	}
 	p.say("certificates and configuration written")
 
 	var running []*started
