@@ -316,12 +316,14 @@ func unescapeMount(s string) string {
 // removeHostLeftovers removes what the runtime writes at fixed host paths: the shims'
 // sockets, CNI's result cache for our network, the kubelet's container log links.
 func removeHostLeftovers() {
-	if _, err := os.Stat("/run/containerd/containerd.sock"); err != nil {
-		// No other containerd uses /run/containerd: the shim sockets, fifos and runc
-		// state there are ours.
-		_ = os.RemoveAll("/run/containerd")
-	}
 	cached, _ := filepath.Glob("/var/lib/cni/results/kotaemon-k8s-*")
+	if _, err := os.Stat("/run/containerd/containerd.sock"); err != nil {
+		// No other containerd runs here: the shim sockets, fifos and runc state in
+		// /run/containerd and the results of CRI's loopback network are ours.
+		_ = os.RemoveAll("/run/containerd")
+		loopback, _ := filepath.Glob("/var/lib/cni/results/cni-loopback-*")
+		cached = append(cached, loopback...)
+	}
 	for _, f := range cached {
 		_ = os.Remove(f)
 	}

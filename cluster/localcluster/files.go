@@ -200,7 +200,7 @@ evictionHard:
   imagefs.available: 1%%
 evictionPressureTransitionPeriod: 10s
 podCIDR: %s
-podLogsDirectory: %s
+podLogsDir: %s
 maxPods: 110
 serializeImagePulls: false
 syncFrequency: 10s
