@@ -48,6 +48,9 @@ func leftovers() bool {
 			return true
 		}
 	}
+	if show, _ := run("ip", "route", "show", "exact", ServiceCIDR); strings.HasPrefix(strings.TrimSpace(show), "unreachable") {
+		return true
+	}
 	return len(cgroupDirs()) > 0
 }
 
@@ -127,6 +130,7 @@ func (o Options) teardown(p phase) error {
 		errs = append(errs, err)
 	}
 	removeHostLeftovers()
+	removeHostRoutes()
 	if err := restoreHostSysctls(); err != nil {
 		errs = append(errs, err)
 	}

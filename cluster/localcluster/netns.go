@@ -57,6 +57,36 @@ func setupNetNS() error {
 	return nil
 }
 
+// hostGuardCIDRs cover every cluster address. On the host they get "unreachable" routes,
+// so a client started outside the namespace by mistake fails at once on this machine
+// instead of sending a cluster address out through the host's default route.
+var hostGuardCIDRs = []string{"10.255.0.0/16", ServiceCIDR, PodCIDR}
+
+func guardHostRoutes() error {
+	for _, c := range hostGuardCIDRs {
+		out, err := run("ip", "route", "add", "unreachable", c)
+		if err != nil && !strings.Contains(out, "File exists") {
+			return err
+		}
+		if err != nil {
+			// Something routes it already: fine if it is our own guard, fatal otherwise.
+			show, _ := run("ip", "route", "show", "exact", c)
+			if !strings.HasPrefix(strings.TrimSpace(show), "unreachable") {
+				return unsupported("the host already routes " + c + " (" + strings.TrimSpace(show) + "), which the cluster uses")
+			}
+		}
+	}
+	return nil
+}
+
+func removeHostRoutes() {
+	for _, c := range hostGuardCIDRs {
+		if show, _ := run("ip", "route", "show", "exact", c); strings.HasPrefix(strings.TrimSpace(show), "unreachable") {
+			_, _ = run("ip", "route", "del", "unreachable", c)
+		}
+	}
+}
+
 // nsWrite writes a /proc/sys file as seen from inside the cluster's namespace.
 func nsWrite(path, value string) error {
 	return inNetNS(func() error { return os.WriteFile(path, []byte(value), 0o644) })

@@ -72,6 +72,9 @@ func (o Options) Up(ctx context.Context) error {
 	if _, err := run("mount", "--make-rshared", "/"); err != nil {
 		return err
 	}
+	if err := guardHostRoutes(); err != nil {
+		return err
+	}
 	if err := setupNetNS(); err != nil {
 		return err
 	}
