@@ -11,6 +11,9 @@
 #   $(KUBE_EXEC) <cmd>      the same, except that when KUBECONFIG is already set it runs
 #                           <cmd> as is, against that cluster.
 #   cluster-ensure          a prerequisite: nothing when KUBECONFIG is set, else cluster-up.
+# A target that uses $(CLUSTER_EXEC) depends on cluster-up (or cluster-ensure), which also
+# builds $(LOCALCLUSTER). The command keeps its working directory and environment; PATH
+# gains the cluster's kubectl (after any other), bin/ (helm) is already on it.
 # So `make install ENV=x` reads: "KUBECONFIG set -> use it; otherwise cluster-up, then
 # install inside the namespace":
 #   install: cluster-ensure $(HELM)
