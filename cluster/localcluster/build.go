@@ -109,7 +109,7 @@ func (o Options) Build(p phase) error {
 		if len(todo) < len(c.binaries) {
 			p.say("building %s %s: %v (a few minutes at most, once)", c.name, c.version, todo)
 		} else {
-			p.say("building %s %s from the Go module proxy: this takes about %d min on 2 cores, once", c.name, c.version, c.coldMins)
+			p.say("building %s %s from the Go module proxy: this takes about %d min on 2 idle cores (more on a busy machine), once", c.name, c.version, c.coldMins)
 		}
 		t := time.Now()
 		if err := o.buildComponent(c, todo); err != nil {

@@ -42,10 +42,10 @@ func TestUnescapeMountDecodesOctalEscapes(t *testing.T) {
 }
 
 func TestSetEnvReplacesEarlierValues(t *testing.T) {
-	env := setEnv([]string{"PATH=/bin", "HOME=/root", "KUBECONFIG=/elsewhere"}, map[string]string{"KUBECONFIG": "/k", "PATH": "/bin:/x"})
+	env := setEnv([]string{"PATH=/bin", "HOME=/h", "KUBECONFIG=/elsewhere"}, map[string]string{"KUBECONFIG": "/k", "PATH": "/bin:/x"})
 	joined := strings.Join(env, " ")
 	assert.Equal(t, 1, strings.Count(joined, "KUBECONFIG="))
 	assert.Contains(t, env, "KUBECONFIG=/k")
 	assert.Contains(t, env, "PATH=/bin:/x")
-	assert.Contains(t, env, "HOME=/root")
+	assert.Contains(t, env, "HOME=/h")
 }
