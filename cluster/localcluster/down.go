@@ -139,6 +139,7 @@ func (o Options) teardown(p phase) error {
 			errs = append(errs, err)
 		}
 	}
+	_ = unix.Rmdir(baseDir) // only when empty
 	p.say("mounts, namespaces, cgroups and state removed")
 	return errors.Join(errs...)
 }
