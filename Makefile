@@ -12,4 +12,4 @@ help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .PHONY: test
-test: test-render test-agent test-cluster ## run every suite: render, agent, and the cluster suites (KUBECONFIG or the embedded cluster)
+test: test-render test-agent test-cluster test-deploy ## run every suite: render, agent, and the cluster suites (KUBECONFIG or the embedded cluster)

@@ -9,7 +9,7 @@ GO_TEST ?= go test
 # Test binaries here link helm, client-go and terratest: without DWARF they link in half
 # the time (stack traces keep file:line).
 
-.PHONY: test-render lint template install uninstall docs
+.PHONY: test-render test-deploy lint template install uninstall docs
 
 test-render: $(HELM) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
@@ -47,3 +47,7 @@ uninstall: $(HELM) ## remove the release (the data PVC is kept: helm.sh/resource
 
 docs: ## regenerate the chart README's values table from values.yaml
 	go run ./hack/valuesdoc
+
+test-deploy: cluster-ensure $(HELM) ## deploy suite: the chart against a real API server (KUBECONFIG, or the embedded cluster)
+	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
+	cd test/deploy && $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=20m

@@ -8,7 +8,6 @@ package smoke
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -24,10 +23,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"kotaemon-k8s/cluster/localcluster"
 	"kotaemon-k8s/cluster/ociimage"
+	"kotaemon-k8s/test/kube"
 )
 
 const (
@@ -45,27 +44,7 @@ var (
 // asked to outside CI) if there is none.
 func connect(t *testing.T) kubernetes.Interface {
 	t.Helper()
-	unreachable := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...) + " (run `make test-cluster`, which starts the embedded cluster and runs this inside its network namespace)"
-		if os.Getenv("SKIP_CLUSTER") == "1" && os.Getenv("CI") != "true" {
-			t.Skip("SKIP_CLUSTER=1: " + msg)
-		}
-		t.Fatal(msg)
-	}
-	path := os.Getenv("KUBECONFIG")
-	if path == "" {
-		unreachable("no cluster: KUBECONFIG is not set")
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", path)
-	if err != nil {
-		unreachable("no cluster: %v", err)
-	}
-	cfg.Timeout = 10 * time.Second
-	cs, err := kubernetes.NewForConfig(cfg)
-	require.NoError(t, err)
-	if _, err := cs.Discovery().ServerVersion(); err != nil {
-		unreachable("no cluster reachable through %s: %v", path, err)
-	}
+	cs, _ := kube.Connect(t, "make test-cluster")
 	return cs
 }
 
