@@ -102,19 +102,29 @@ func (p *Parts) run(ln net.Listener) (stop func()) {
 	}
 }
 
-// Supervise runs command as a child and serves the endpoints until it exits; the
-// result is the child's exit code (or 128+signal).
-func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []string) int {
-	lp := &lazyProcess{}
-	parts, err := Build(cfg, log, ver, lp)
+// buildAndListen wires the agent and opens its port; on failure it logs why and returns
+// the exit code (2: configuration refused, 1: the port cannot be opened).
+func buildAndListen(cfg *config.Config, log *slog.Logger, ver string, proc server.Process) (*Parts, net.Listener, int) {
+	parts, err := Build(cfg, log, ver, proc)
 	if err != nil {
 		log.Error("configuration refused", "error", err)
-		return 2
+		return nil, nil, 2
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		log.Error("cannot listen", "listen", cfg.Listen, "error", err)
-		return 1
+		return nil, nil, 1
+	}
+	return parts, ln, 0
+}
+
+// Supervise runs command as a child and serves the endpoints until it exits; the
+// result is the child's exit code (or 128+signal).
+func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []string) int {
+	lp := &lazyProcess{}
+	parts, ln, code := buildAndListen(cfg, log, ver, lp)
+	if parts == nil {
+		return code
 	}
 	stop := parts.run(ln)
 	defer stop()
@@ -131,7 +141,7 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 	}
 	lp.sup.Store(sup)
 	parts.Metrics.SetProcessUp(true)
-	code := sup.Wait()
+	code = sup.Wait()
 	parts.Metrics.SetProcessUp(false)
 	return code
 }
@@ -139,15 +149,9 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 // Serve runs the sidecar: the endpoints without a child, until SIGTERM or SIGINT; then
 // readiness fails for shutdown.drainDelay before the agent exits 0.
 func Serve(cfg *config.Config, log *slog.Logger, ver string) int {
-	parts, err := Build(cfg, log, ver, nil)
-	if err != nil {
-		log.Error("configuration refused", "error", err)
-		return 2
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		log.Error("cannot listen", "listen", cfg.Listen, "error", err)
-		return 1
+	parts, ln, code := buildAndListen(cfg, log, ver, nil)
+	if parts == nil {
+		return code
 	}
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
