@@ -158,13 +158,13 @@ func TestNetworkPolicyShape(t *testing.T) {
 
 	appRule, healthRule := np.Spec.Ingress[0], np.Spec.Ingress[1]
 	require.Len(t, appRule.Ports, 1)
-	assert.Equal(t, "http", appRule.Ports[0].Port.String())
+	assert.Equal(t, "7860", appRule.Ports[0].Port.String())
 	require.Len(t, appRule.From, 2)
 	assert.Equal(t, "ingress-nginx", appRule.From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"])
 	assert.Equal(t, "helm-test", appRule.From[1].PodSelector.MatchLabels["app.kubernetes.io/component"])
 
 	require.Len(t, healthRule.Ports, 1)
-	assert.Equal(t, "health", healthRule.Ports[0].Port.String())
+	assert.Equal(t, "8000", healthRule.Ports[0].Port.String())
 	require.Len(t, healthRule.From, 2)
 	assert.Equal(t, "monitoring", healthRule.From[0].NamespaceSelector.MatchLabels["kubernetes.io/metadata.name"])
 	require.NotNil(t, healthRule.From[1].IPBlock)
