@@ -15,12 +15,12 @@ test-render: $(HELM) ## render suite: every values file x every mode, invariants
 	$(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
 
 lint: $(HELM) ## helm lint --strict with every values file, and go vet
-	@for f in values/*.yaml; do echo "lint $$f"; $(HELM) lint --strict $(CHART) -f $$f --kube-version v1.34.4 >/dev/null || { $(HELM) lint --strict $(CHART) -f $$f --kube-version v1.34.4; exit 1; }; done
+	@for f in values/*.yaml; do echo "lint $$f"; $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION) >/dev/null || { $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION); exit 1; }; done
 	go vet ./...
 
 template: $(HELM) ## render one environment: make template ENV=prod
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
-	$(HELM) template $(RELEASE) $(CHART) -f $(VALUES_FILE) --namespace $(NAMESPACE) --kube-version v1.34.4
+	$(HELM) template $(RELEASE) $(CHART) -f $(VALUES_FILE) --namespace $(NAMESPACE) --kube-version $(KUBE_VERSION)
 
 # The main job. With KUBECONFIG set it installs there; without, it brings the embedded
 # cluster up (cluster.mk), loads the agent image built by `make image` and installs into

@@ -6,7 +6,9 @@ BIN := $(CURDIR)/bin
 export PATH := $(BIN):$(PATH)
 HELM := $(BIN)/helm
 HELM_VERSION := v3.22.0
-HELM_KUBE_MINOR := 34
+# The Kubernetes version renders and lint target (the embedded cluster's; test/chart has the same).
+KUBE_VERSION := v1.34.4
+HELM_KUBE_MINOR := $(word 2,$(subst ., ,$(KUBE_VERSION)))
 HELM_LDFLAGS := -X helm.sh/helm/v3/internal/version.version=$(HELM_VERSION) \
 	-X helm.sh/helm/v3/internal/version.gitTreeState=clean \
 	-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 \

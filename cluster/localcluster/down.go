@@ -17,6 +17,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// exclusive checks that the cluster can run here, then takes the lock that up and down
+// share; the caller releases it.
+func exclusive() (func(), error) {
+	if err := preflight(); err != nil {
+		return nil, err
+	}
+	return lock()
+}
+
 // lock serialises up and down across processes. The lock file lives outside StateDir
 // so that teardown can remove StateDir while holding it.
 func lock() (func(), error) {
@@ -57,10 +66,7 @@ func leftovers() bool {
 // Down removes everything Up made; on a machine without a cluster it does nothing.
 func (o Options) Down(ctx context.Context) error {
 	p := phase{out: o.Out, start: time.Now()}
-	if err := preflight(); err != nil {
-		return err
-	}
-	unlock, err := lock()
+	unlock, err := exclusive()
 	if err != nil {
 		return err
 	}

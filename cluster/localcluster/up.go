@@ -30,10 +30,7 @@ var processes = []string{
 // images when it is already up. Stale state from a crash is cleaned first.
 func (o Options) Up(ctx context.Context) error {
 	p := phase{out: o.Out, start: time.Now()}
-	if err := preflight(); err != nil {
-		return err
-	}
-	unlock, err := lock()
+	unlock, err := exclusive()
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ var rules = []rule{
 	{"PI-09", agentAnswersInTime},
 	{"PI-10", healthPortNotExposed},
 	{"PI-11", probesCarryNoCredentials},
-	{"PI-12", networkPolicyShape},
+	{"PI-12", checkNetworkPolicies},
 	{"PI-13", singleWriterStrategy},
 	{"PI-14", cleanShutdown},
 }
@@ -75,13 +75,10 @@ func probesPresent(_ *Manifest, w *workload) []string {
 	if w.Probes[Readiness] == nil {
 		out = append(out, "the Kotaemon pod has no readiness probe")
 	}
-	l := w.Probes[Liveness]
-	if l == nil {
+	if w.Probes[Liveness] == nil {
 		out = append(out, "the Kotaemon pod has no liveness probe")
 	}
-	if l != nil && w.Probes[Startup] == nil && w.Expected >= 0 && !coversStartup(l.Probe.InitialDelaySeconds, w.Expected) {
-		out = append(out, fmt.Sprintf("liveness without a startup probe and initialDelaySeconds %d does not cover the expected start-up (%ds x 1.2)", l.Probe.InitialDelaySeconds, w.Expected))
-	}
+	// Liveness without a startup probe must cover the start-up itself: PI-05 says so.
 	return out
 }
 
@@ -222,7 +219,7 @@ func probePortsServed(_ *Manifest, w *workload) []string {
 		}
 		switch {
 		case w.Agent != nil && p.Port == w.Agent.ListenPort():
-			if !runsAgent(p.Container) {
+			if agentCommand(p.Container) == "" {
 				out = append(out, fmt.Sprintf("%s probe targets the agent port %d on container %q, which does not run the agent", kind, p.Port, p.Container.Name))
 			}
 		case p.Port == w.AppPort:
@@ -334,7 +331,7 @@ func resolveTarget(w *workload, target intstr.IntOrString, port int32) int {
 		return int(target.IntVal)
 	}
 	for _, c := range w.Containers {
-		if n, ok := resolvePort(c, target); ok {
+		if n, ok := ContainerPort(c, target); ok {
 			return n
 		}
 	}
@@ -368,8 +365,6 @@ func probesCarryNoCredentials(_ *Manifest, w *workload) []string {
 	}
 	return out
 }
-
-func networkPolicyShape(_ *Manifest, w *workload) []string { return checkNetworkPolicies(w) }
 
 func singleWriterStrategy(m *Manifest, w *workload) []string {
 	d := w.Deployment
@@ -426,7 +421,7 @@ func cleanShutdown(_ *Manifest, w *workload) []string {
 	if r := w.Probes[Readiness]; r != nil && r.Probe.TerminationGracePeriodSeconds != nil {
 		out = append(out, "the readiness probe sets terminationGracePeriodSeconds, which the API rejects")
 	}
-	if w.Agent != nil && supervises(w.App) {
+	if w.Agent != nil && agentCommand(w.App) == "supervise" {
 		grace := int64(30)
 		if g := w.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
 			grace = *g

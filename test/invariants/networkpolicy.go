@@ -12,7 +12,7 @@ import (
 // checkNetworkPolicies is PI-12: a policy that selects the Kotaemon pods selects exactly
 // them, never opens the app or health port to everyone, never gives the app's peers the
 // health port, and with egress on keeps DNS and every dependency check reachable.
-func checkNetworkPolicies(w *workload) []string {
+func checkNetworkPolicies(_ *Manifest, w *workload) []string {
 	var out []string
 	selector := w.Deployment.Spec.Selector
 	healthPort := 0
@@ -89,7 +89,7 @@ func rulePorts(w *workload, ports []networkingv1.NetworkPolicyPort) map[int]bool
 			continue
 		}
 		for _, c := range w.Containers {
-			if n, ok := resolvePort(c, *p.Port); ok {
+			if n, ok := ContainerPort(c, *p.Port); ok {
 				out[n] = true
 			}
 		}

@@ -169,12 +169,14 @@ func bindProbe(kind Kind, c *corev1.Container, p *corev1.Probe) *boundProbe {
 		b.Port, b.PortKnown = int(q.GRPC.Port), declares(c, int(q.GRPC.Port))
 	}
 	if port != nil {
-		b.Port, b.PortKnown = resolvePort(c, *port)
+		b.Port, b.PortKnown = ContainerPort(c, *port)
 	}
 	return b
 }
 
-func resolvePort(c *corev1.Container, port intstr.IntOrString) (int, bool) {
+// ContainerPort resolves a probe or Service port (a name or a number) against the ports a
+// container declares: the number, and whether the container declares it.
+func ContainerPort(c *corev1.Container, port intstr.IntOrString) (int, bool) {
 	if port.Type == intstr.Int {
 		return port.IntValue(), declares(c, port.IntValue())
 	}
@@ -200,23 +202,14 @@ func window(p *corev1.Probe) int {
 	return int(p.InitialDelaySeconds + p.PeriodSeconds*p.FailureThreshold)
 }
 
-// runsAgent tells whether a container's command starts the health agent.
-func runsAgent(c *corev1.Container) bool {
+// agentCommand is the agent subcommand ("supervise" or "serve") a container's command
+// starts, or "" when it does not run the agent.
+func agentCommand(c *corev1.Container) string {
 	argv := append(append([]string{}, c.Command...), c.Args...)
 	for i, a := range argv {
 		if strings.HasSuffix(a, "kotaemon-health") && i+1 < len(argv) && (argv[i+1] == "supervise" || argv[i+1] == "serve") {
-			return true
+			return argv[i+1]
 		}
 	}
-	return false
-}
-
-func supervises(c *corev1.Container) bool {
-	argv := append(append([]string{}, c.Command...), c.Args...)
-	for i, a := range argv {
-		if strings.HasSuffix(a, "kotaemon-health") && i+1 < len(argv) && argv[i+1] == "supervise" {
-			return true
-		}
-	}
-	return false
+	return ""
 }

@@ -26,14 +26,15 @@ func TestTheAgentAcceptsEveryConfigTheChartRenders(t *testing.T) {
 	overrides := map[string]map[string]string{
 		"as is":      nil,
 		"jwt auth":   {"health.auth.mode": "jwt", "health.auth.existingSecret": "jwt-keys", "health.auth.jwt.secretKey": "hs256", "health.auth.jwt.issuer": "ci"},
-		"every type": nil, // filled below
+		"every type": nil, // plus the values file below
 	}
+	everyType := everyCheckType(t)
 	for _, f := range files {
 		for _, mode := range []string{"wrapper", "sidecar"} {
 			for name, set := range overrides {
 				valuesFiles := []string{f}
 				if name == "every type" {
-					valuesFiles = append(valuesFiles, everyCheckType(t))
+					valuesFiles = append(valuesFiles, everyType)
 				}
 				t.Run(fmt.Sprintf("%s/%s/%s", filepath.Base(f), mode, name), func(t *testing.T) {
 					t.Parallel()

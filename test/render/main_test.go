@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,10 +41,18 @@ func render(t *testing.T, files []string, set map[string]string) (string, error)
 // templates as `helm template`, without a process. For tables of many renders.
 func renderInProcess(t *testing.T, files []string, set map[string]string) (string, error) {
 	t.Helper()
-	r, err := chart.NewRenderer()
-	require.NoError(t, err)
+	r, ok := renderers.Get().(*chart.Renderer)
+	if !ok {
+		var err error
+		r, err = chart.NewRenderer()
+		require.NoError(t, err)
+	}
+	defer renderers.Put(r)
 	return r.RenderFiles(files, set)
 }
+
+// renderers holds loaded charts for reuse: a Renderer serves one goroutine at a time.
+var renderers sync.Pool
 
 // mustRender renders and decodes strictly, failing the test on any error.
 func mustRender(t *testing.T, files []string, set map[string]string) *invariants.Manifest {

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"kotaemon-k8s/test/invariants"
 )
@@ -27,24 +26,12 @@ func TestSeedArticleValuesRenderTheClassicConfigurationExactly(t *testing.T) {
 	assert.Equal(t, "/health/ready", app.ReadinessProbe.HTTPGet.Path)
 	assert.Equal(t, "/health/live", app.LivenessProbe.HTTPGet.Path)
 	for _, p := range []*corev1.Probe{app.ReadinessProbe, app.LivenessProbe} {
-		port, ok := portNumber(app, p.HTTPGet.Port)
+		port, ok := invariants.ContainerPort(app, p.HTTPGet.Port)
 		require.True(t, ok)
 		assert.Equal(t, 8000, port)
 	}
 	assert.Equal(t, timing{60, 10, 5, 1, 3}, timingOf(app.ReadinessProbe))
 	assert.Equal(t, timing{120, 30, 5, 1, 3}, timingOf(app.LivenessProbe))
-}
-
-func portNumber(c *corev1.Container, p intstr.IntOrString) (int, bool) {
-	if p.Type == intstr.Int {
-		return p.IntValue(), true
-	}
-	for _, cp := range c.Ports {
-		if cp.Name == p.StrVal {
-			return int(cp.ContainerPort), true
-		}
-	}
-	return 0, false
 }
 
 // Every timing value renders exactly as given, zero included: no `| default` turns a
@@ -151,7 +138,7 @@ func TestProbesTargetTheRightContainerPortAndPathInEveryMode(t *testing.T) {
 				c := container(t, m, w.container)
 				p := map[string]*corev1.Probe{"startup": c.StartupProbe, "readiness": c.ReadinessProbe, "liveness": c.LivenessProbe}[kind]
 				require.NotNil(t, p, "%s probe on %s", kind, w.container)
-				port, ok := portNumber(c, p.HTTPGet.Port)
+				port, ok := invariants.ContainerPort(c, p.HTTPGet.Port)
 				require.True(t, ok, "%s probe port declared by %s", kind, w.container)
 				assert.Equal(t, w.port, port, kind)
 				assert.Equal(t, w.path, p.HTTPGet.Path, kind)
@@ -176,7 +163,7 @@ func TestHealthPortAndPathsAreValues(t *testing.T) {
 	})
 	app := container(t, m, "kotaemon")
 	for _, p := range []*corev1.Probe{app.StartupProbe, app.ReadinessProbe, app.LivenessProbe} {
-		port, ok := portNumber(app, p.HTTPGet.Port)
+		port, ok := invariants.ContainerPort(app, p.HTTPGet.Port)
 		require.True(t, ok)
 		assert.Equal(t, 9100, port)
 	}

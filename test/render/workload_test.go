@@ -287,7 +287,12 @@ func TestServiceMonitorAndPrometheusRuleScrapeTheMetricsServiceOnly(t *testing.T
 	groups := rule["spec"].(map[string]any)["groups"].([]any)
 	var exprs []string
 	for _, r := range groups[0].(map[string]any)["rules"].([]any) {
-		exprs = append(exprs, r.(map[string]any)["expr"].(string))
+		rule := r.(map[string]any)
+		exprs = append(exprs, rule["expr"].(string))
+		if rule["alert"] == "KotaemonNotReady" {
+			// Longer than prod's liveness window (30 s x 5) plus a minute.
+			assert.Equal(t, "210s", rule["for"])
+		}
 	}
 	require.Len(t, exprs, 3)
 	for _, e := range exprs {
