@@ -4,8 +4,8 @@ SHELL := bash
 .DEFAULT_GOAL := help
 ENV ?= dev
 
-include make/tools.mk
-include $(filter-out make/tools.mk,$(wildcard make/*.mk))
+include make/versions.mk make/tools.mk
+include $(filter-out make/versions.mk make/tools.mk,$(wildcard make/*.mk))
 
 .PHONY: help
 help: ## list the targets

@@ -2,11 +2,11 @@
 # benchmarks and its OCI image. The image name and tag live in ONE place, the chart's
 # values.yaml (health.image.repository / health.image.tag); the binary's version is
 # stamped from the same tag.
-AGENT_PKGS      := ./cmd/kotaemon-health/... ./internal/...
+AGENT_PKGS      := ./cmd/kotaemon-health/... ./internal/... ./bench/... ./ociimage/... ./cmd/imagebuild/...
 AGENT_BIN       := $(CURDIR)/bin/kotaemon-health
 AGENT_DIST      := $(CURDIR)/dist
 AGENT_VALUES    := charts/kotaemon/values.yaml
-AGENT_IMAGEBUILD := go run ./internal/image/cmd/imagebuild -values $(AGENT_VALUES)
+AGENT_IMAGEBUILD := go run ./cmd/imagebuild -values $(AGENT_VALUES)
 # Read once, only when a recipe needs it.
 AGENT_TAG        = $(eval AGENT_TAG := $(shell $(AGENT_IMAGEBUILD) -print tag))$(AGENT_TAG)
 AGENT_LDFLAGS    = -s -w -X kotaemon-k8s/internal/version.Version=$(AGENT_TAG)
@@ -32,7 +32,7 @@ fuzz-agent: ## short fuzz runs of the config parser, bearer header and JWT handl
 
 bench-agent: build-agent ## handler benchmarks, then latency/memory/amplification of a real agent (BENCH_WINDOW=60s for the full figure)
 	go test -run '^$$' -bench . -benchmem -count 1 ./internal/server
-	go run ./internal/loadgen/cmd/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
+	go run ./cmd/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
 
 $(AGENT_DIST)/linux-%/kotaemon-health: AGENT_FORCE
 	@mkdir -p $(dir $@)

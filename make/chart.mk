@@ -4,15 +4,14 @@ RELEASE ?= kotaemon
 NAMESPACE ?= kotaemon
 VALUES_FILE = values/$(ENV).yaml
 GO_TEST ?= go test
-# The render suite links helm, client-go and terratest: without DWARF (-s -w) its test
-# binary links in half the time; stack traces keep file:line.
 # Test binaries here link helm, client-go and terratest: without DWARF they link in half
-# the time (stack traces keep file:line).
+# the time (stack traces keep file:line). Suites take the helm make built from HELM.
+SUITE_ENV = HELM=$(HELM) KOTAEMON_REQUIRE_CLUSTER=1
 
-.PHONY: test-render test-deploy lint template install uninstall docs
+.PHONY: test-render test-deploy lint template install uninstall docs golden
 
 test-render: $(HELM) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
-	$(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
+	$(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
 
 lint: $(HELM) ## helm lint --strict with every values file, and go vet
 	@for f in values/*.yaml; do echo "lint $$f"; $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION) >/dev/null || { $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION); exit 1; }; done
@@ -46,8 +45,11 @@ uninstall: $(HELM) ## remove the release (the data PVC is kept: helm.sh/resource
 	$(KUBE_EXEC) $(HELM) uninstall $(RELEASE) --namespace $(NAMESPACE)
 
 docs: ## regenerate the chart README's values table from values.yaml
-	go run ./hack/valuesdoc
+	go run ./cmd/valuesdoc -chart $(CHART)
 
 test-deploy: cluster-ensure $(HELM) ## deploy suite: the chart against a real API server (KUBECONFIG, or the embedded cluster)
 	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
-	cd test/deploy && $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=20m
+	cd test/deploy && $(SUITE_ENV) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=20m
+
+golden: $(HELM) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff
+	UPDATE_GOLDEN=1 $(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' -run '^TestEveryValuesFileInEveryModeRendersAsItsGoldenFile$$' ./test/render

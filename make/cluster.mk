@@ -26,11 +26,11 @@ CLUSTER_KUBECONFIG := $(CURDIR)/.cache/cluster/kubeconfig
 CLUSTER_EXEC       := $(LOCALCLUSTER) --repo $(CURDIR) exec --
 KUBE_EXEC           = $(if $(KUBECONFIG),,$(CLUSTER_EXEC))
 
-LOCALCLUSTER_SRC := $(shell find cluster -name '*.go' -not -path 'cluster/build/*' -not -path 'cluster/smoke/*' -not -name '*_test.go' 2>/dev/null)
+LOCALCLUSTER_SRC := $(shell find cluster cmd/localcluster cmd/pause ociimage versions -name '*.go' -not -path 'cluster/build/*' -not -name '*_test.go' 2>/dev/null)
 
 $(LOCALCLUSTER): $(LOCALCLUSTER_SRC) go.mod go.sum
 	@mkdir -p $(BIN)
-	go build -o $@ ./cluster/cmd/localcluster
+	go build -o $@ ./cmd/localcluster
 
 .PHONY: cluster-build cluster-up cluster-down cluster-status load-images test-cluster cluster-ensure cluster-exec
 
@@ -52,8 +52,8 @@ load-images: $(LOCALCLUSTER) ## import dist/*.tar (or IMAGES='a.tar b.tar') into
 # The smoke test proves the embedded cluster itself (it imports its images with ctr), so
 # it always runs there, whatever KUBECONFIG says.
 test-cluster: cluster-up ## run the embedded cluster's smoke test inside its network namespace
-	go test -c -o $(BIN)/cluster-smoke.test ./cluster/smoke
-	cd cluster/smoke && $(CLUSTER_EXEC) $(BIN)/cluster-smoke.test -test.v -test.count=1 -test.timeout=10m
+	go test -c -o $(BIN)/cluster-smoke.test ./test/smoke
+	cd test/smoke && KOTAEMON_REQUIRE_CLUSTER=1 $(CLUSTER_EXEC) $(BIN)/cluster-smoke.test -test.v -test.count=1 -test.timeout=10m
 
 cluster-ensure: ## use KUBECONFIG when set, else bring the embedded cluster up
 	$(if $(KUBECONFIG),@echo "using the cluster in KUBECONFIG=$(KUBECONFIG)",$(MAKE) --no-print-directory cluster-up)

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"kotaemon-k8s/versions"
 )
 
 // component is one upstream project built from its own module under cluster/build.
@@ -19,20 +21,25 @@ type component struct {
 	coldMins int // measured cold build on 2 cores, printed before a build starts
 }
 
+// kubeVersionFlags stamp the version Kubernetes' release build would (a plain build
+// reports v0.0.0-master, and nodes would too).
 func kubeVersionFlags(v string) string {
+	major, minor, _ := strings.Cut(strings.TrimPrefix(v, "v"), ".")
+	minor, _, _ = strings.Cut(minor, ".")
 	var b strings.Builder
 	b.WriteString("-s -w")
 	for _, p := range []string{"k8s.io/component-base/version", "k8s.io/client-go/pkg/version"} {
-		fmt.Fprintf(&b, " -X %[1]s.gitVersion=%[2]s -X %[1]s.gitMajor=1 -X %[1]s.gitMinor=34"+
-			" -X %[1]s.gitTreeState=clean -X %[1]s.gitCommit=%[2]s -X %[1]s.buildDate=2026-01-01T00:00:00Z", p, v)
+		fmt.Fprintf(&b, " -X %[1]s.gitVersion=%[2]s -X %[1]s.gitMajor=%[3]s -X %[1]s.gitMinor=%[4]s"+
+			" -X %[1]s.gitTreeState=clean -X %[1]s.gitCommit=%[2]s -X %[1]s.buildDate=2026-01-01T00:00:00Z", p, v, major, minor)
 	}
 	return b.String()
 }
 
-// components are the pinned versions; their build modules pin every dependency.
+// components are built at the versions of make/versions.mk; their build modules pin
+// every dependency (and a test ties the two).
 var components = []component{
 	{
-		name: "kubernetes", version: "v1.34.4", coldMins: 12,
+		name: "kubernetes", version: versions.Kubernetes, coldMins: 12,
 		binaries: map[string]string{
 			"kube-apiserver":          "k8s.io/kubernetes/cmd/kube-apiserver",
 			"kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
@@ -41,22 +48,22 @@ var components = []component{
 			"kube-proxy":              "k8s.io/kubernetes/cmd/kube-proxy",
 			"kubectl":                 "k8s.io/kubernetes/cmd/kubectl", // for people and suites, not the cluster
 		},
-		ldflags: kubeVersionFlags("v1.34.4"),
+		ldflags: kubeVersionFlags(versions.Kubernetes),
 	},
 	{
-		name: "etcd", version: "v3.6.4", coldMins: 1,
+		name: "etcd", version: versions.Etcd, coldMins: 1,
 		binaries: map[string]string{"etcd": "go.etcd.io/etcd/server/v3"},
 		ldflags:  "-s -w",
 	},
 	{
-		name: "coredns", version: "v1.12.1", coldMins: 4,
+		name: "coredns", version: versions.CoreDNS, coldMins: 4,
 		binaries: map[string]string{"coredns": "github.com/coredns/coredns"},
 		ldflags:  "-s -w",
 	},
 	{
-		name: "kube-router", version: "v2.1.0", coldMins: 4,
+		name: "kube-router", version: versions.KubeRouter, coldMins: 4,
 		binaries: map[string]string{"kube-router": "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"},
-		ldflags: "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v2.1.0" +
+		ldflags: "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=" + versions.KubeRouter +
 			" -X github.com/cloudnativelabs/kube-router/v2/pkg/version.BuildDate=2026-01-01",
 	},
 }

@@ -26,7 +26,7 @@ const (
 	NodePodCIDR   = "10.244.0.0/24" // the first /24 the node-ipam controller hands out
 	ClusterDomain = "cluster.local"
 	APIPort       = 6443
-	PauseImage    = "kotaemon-k8s.local/pause:1"
+	PauseImage    = "kotaemon-k8s/pause:1"
 )
 
 // Options locate the repository, the build cache and the kubeconfig copy.

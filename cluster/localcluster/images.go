@@ -11,36 +11,39 @@ import (
 	"strings"
 	"time"
 
-	"kotaemon-k8s/cluster/ociimage"
+	"kotaemon-k8s/ociimage"
 )
 
-// pauseTarball builds the sandbox image from cluster/images/pause once per source
-// version and Go version, and returns the cached tarball.
+// pauseTarball builds the sandbox image from cmd/pause once per source version and Go
+// version, and returns the cached tarball.
 func (o Options) pauseTarball() (string, bool, error) {
-	src := filepath.Join(o.Repo, "cluster", "images", "pause", "main.go")
+	src := filepath.Join(o.Repo, "cmd", "pause", "main.go")
 	b, err := os.ReadFile(src)
 	if err != nil {
 		return "", false, err
 	}
-	sum := sha256.Sum256(append(b, runtime.Version()...))
+	// The key covers what shapes the tarball: the source, the Go version and the image name.
+	sum := sha256.Sum256(append(append(b, runtime.Version()...), PauseImage...))
 	dir := filepath.Join(o.CacheDir, "pause-"+hex.EncodeToString(sum[:6]))
 	out := filepath.Join(dir, "pause.tar")
 	if _, err := os.Stat(out); err == nil {
 		return out, true, nil
 	}
-	bin := filepath.Join(dir, "pause")
-	if err := ociimage.BuildStatic(o.Repo, "./cluster/images/pause", bin); err != nil {
-		return "", false, err
-	}
-	err = ociimage.Write(ociimage.Spec{Binary: bin, PathInImage: "/pause", Tag: PauseImage}, out)
+	err = ociimage.WriteProgramTar(o.Repo, ociimage.Program{Package: "./cmd/pause", Ref: PauseImage, Path: "/pause"}, out)
 	return out, false, err
 }
 
-// DistTarballs lists the image tarballs under dist/ (written by `make image` and by the
-// test doubles).
+// DistTarballs lists the docker-archive image tarballs under dist/ (written by `make
+// image`); the multi-arch *.oci.tar layouts there are for registries, not for loading.
 func (o Options) DistTarballs() []string {
 	files, _ := filepath.Glob(filepath.Join(o.Repo, "dist", "*.tar"))
-	return files
+	var out []string
+	for _, f := range files {
+		if !strings.HasSuffix(f, ".oci.tar") {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // ImportImages imports image tarballs into containerd's k8s.io namespace, where the

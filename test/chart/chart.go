@@ -1,21 +1,22 @@
-// Package chart locates the repository's chart and values files and renders the chart,
-// either through the pinned helm binary (as users do, via terratest) or in process
-// through the helm SDK (for draws by the thousand). Both render the same chart with the
-// same Kubernetes version.
+// Package chart renders the repository's chart for the suites, either through the
+// pinned helm binary (as users do, via terratest) or in process through the helm SDK
+// (for draws by the thousand). Both render the same chart with the same Kubernetes
+// version, and read the same values files.
 package chart
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+
+	"kotaemon-k8s/versions"
 )
 
 // KubeVersion is the Kubernetes version every render targets (the embedded cluster's).
-const KubeVersion = "v1.34.4"
+const KubeVersion = versions.Kubernetes
 
 // Modes are the values of health.mode.
 var Modes = []string{"wrapper", "sidecar", "none"}
@@ -75,24 +76,3 @@ func ValuesFiles(dir string) ([]string, error) {
 	sort.Strings(files)
 	return files, nil
 }
-
-// EnsureHelm builds the pinned helm into bin/ (through make, where its flags live) and
-// puts bin/ first on PATH, so terratest's `helm` is the pinned one.
-func EnsureHelm() error {
-	helmOnce.Do(func() {
-		cmd := exec.Command("make", "-s", "tools")
-		cmd.Dir = Root()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			helmErr = fmt.Errorf("building the pinned helm (make tools): %w\n%s", err, out)
-			return
-		}
-		bin := filepath.Join(Root(), "bin")
-		helmErr = os.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	})
-	return helmErr
-}
-
-var (
-	helmOnce sync.Once
-	helmErr  error
-)

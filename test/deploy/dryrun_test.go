@@ -23,9 +23,9 @@ import (
 // strict field validation (unknown or duplicate fields are errors there too); nothing
 // is created.
 func TestEveryValuesFileInEveryModeIsAcceptedByTheAPIServer(t *testing.T) {
-	_, kubeconfig := kube.Connect(t, "make test-deploy")
+	cluster := kube.Connect(t, "make test-deploy")
 	ns := "pi15-" + strings.ToLower(random.UniqueId())
-	opts := k8s.NewKubectlOptions("", kubeconfig, ns)
+	opts := k8s.NewKubectlOptions("", cluster.Kubeconfig, ns)
 	opts.Logger = logger.Discard
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -1,0 +1,63 @@
+// Command getclient is the cluster suites' in-cluster client: it GETs a URL with
+// keep-alive off (so a NetworkPolicy applies to every request, not only to new
+// connections) and prints one line per attempt: "OK <status> <body>" or "ERR <error>".
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+)
+
+// headers collects repeated -header "Name: value" flags.
+type headers []string
+
+func (h *headers) String() string     { return strings.Join(*h, ", ") }
+func (h *headers) Set(v string) error { *h = append(*h, v); return nil }
+
+func main() {
+	url := flag.String("url", "", "URL to GET")
+	interval := flag.Duration("interval", 0, "repeat with this pause between attempts (0: once, exit 1 on failure)")
+	timeout := flag.Duration("timeout", 2*time.Second, "timeout of one attempt")
+	maxBody := flag.Int64("max-body", 1024, "bytes of the body printed")
+	var hs headers
+	flag.Var(&hs, "header", `request header "Name: value" (repeatable)`)
+	flag.Parse()
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: *timeout}
+	for {
+		err := get(client, *url, hs, *maxBody)
+		if *interval == 0 {
+			if err != nil {
+				os.Exit(1)
+			}
+			return
+		}
+		time.Sleep(*interval)
+	}
+}
+
+func get(client *http.Client, url string, hs headers, maxBody int64) error {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Println("ERR", err)
+		return err
+	}
+	for _, h := range hs {
+		name, value, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Println("ERR", err)
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	fmt.Println("OK", resp.StatusCode, strings.Join(strings.Fields(string(body)), " "))
+	return nil
+}
