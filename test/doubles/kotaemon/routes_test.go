@@ -1,0 +1,70 @@
+package kotaemon
+
+import (
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// A stand-in is started with no fault.
+// Each app route is requested once.
+// Each answers as Gradio's does, control routes are absent from the app port, and
+// State.Served counts what was answered.
+func TestAppRoutesAnswerLikeGradio(t *testing.T) {
+	t.Parallel()
+	h := start(t, testOptions(t))
+	base := h.bound(t)
+	appID := h.s.State().AppID
+	require.NotEmpty(t, appID)
+
+	cases := []struct {
+		path     string
+		code     int
+		contains string
+	}{
+		{RouteAppID, http.StatusOK, `"app_id":"` + appID + `"`},
+		{RouteRoot, http.StatusOK, "Kotaemon stand-in"},
+		{WorkPath(0), http.StatusOK, "done"},
+		{RouteWork + "?seconds=soon", http.StatusBadRequest, "seconds"},
+		{RouteWork, http.StatusBadRequest, "seconds"},
+		{"/config", http.StatusNotFound, ""},
+		{FaultPath(FaultCrash, 0), http.StatusNotFound, ""},
+		{ControlStatePath, http.StatusNotFound, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.path, func(t *testing.T) {
+			r := get(base+tc.path, waitLimit)
+			require.NoError(t, r.err)
+			assert.Equal(t, tc.code, r.code)
+			assert.Contains(t, r.body, tc.contains)
+		})
+	}
+
+	st := h.s.State()
+	assert.Equal(t, map[string]int64{RouteAppID: 1, RouteRoot: 1, RouteWork: 3, ServedNotFound: 3}, st.Served)
+	assert.Equal(t, FaultNone, st.Fault, "nothing on the app port switches a fault")
+	assert.Zero(t, st.InFlight)
+}
+
+// Two stand-ins are started one after the other.
+// Each answers /app_id with its own id, the one its State reports.
+func TestAppIDIsNewForEveryProcess(t *testing.T) {
+	t.Parallel()
+	ids := map[string]bool{}
+	for range 2 {
+		h := start(t, testOptions(t))
+		r := get(h.bound(t)+RouteAppID, waitLimit)
+		require.NoError(t, r.err)
+		var body struct {
+			AppID string `json:"app_id"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.body), &body))
+		assert.Equal(t, h.s.State().AppID, body.AppID)
+		ids[body.AppID] = true
+		h.stop(t)
+	}
+	assert.Len(t, ids, 2)
+}
