@@ -106,7 +106,7 @@ func (o Options) teardown(p phase) error {
 		}
 		wg.Wait()
 	}
-	parallelStop([]string{"kube-router", "kube-proxy", "coredns", "kube-scheduler", "kube-controller-manager", "kubelet"}, 5*time.Second)
+	parallelStop([]string{"provisioner", "kube-router", "kube-proxy", "coredns", "kube-scheduler", "kube-controller-manager", "kubelet"}, 5*time.Second)
 	p.say("node components stopped")
 	if r, ok := readRecord("containerd"); ok && r.alive() {
 		if n, err := removeCRIContainers(); err != nil {

@@ -15,8 +15,8 @@ import (
 )
 
 // identities are the client certificates the components use, and the kubeconfigs
-// built from them. CoreDNS and kube-router run as host processes and get the admin
-// group: the cluster is a local, single-user test bed.
+// built from them. CoreDNS, kube-router and the volume provisioner run as host processes
+// and get the admin group: the cluster is a local, single-user test bed.
 var identities = []struct {
 	file, cn string
 	orgs     []string
@@ -28,6 +28,7 @@ var identities = []struct {
 	{"kube-proxy", "system:kube-proxy", nil},
 	{"coredns", "kotaemon-k8s:coredns", []string{"system:masters"}},
 	{"kube-router", "kotaemon-k8s:kube-router", []string{"system:masters"}},
+	{"provisioner", "kotaemon-k8s:provisioner", []string{"system:masters"}},
 }
 
 // writePKI issues every certificate the cluster needs, signed by a fresh CA.

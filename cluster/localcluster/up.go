@@ -23,7 +23,7 @@ import (
 // processes in start order; Down stops them in the reverse of their dependencies.
 var processes = []string{
 	"containerd", "etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler",
-	"kubelet", "kube-proxy", "coredns", "kube-router",
+	"kubelet", "kube-proxy", "coredns", "kube-router", "provisioner",
 }
 
 // Up brings the cluster up, or does nothing but refresh the kubeconfig copy and load
@@ -53,18 +53,51 @@ func (o Options) Up(ctx context.Context) error {
 			return fmt.Errorf("cleaning stale state: %w", err)
 		}
 	}
-	if err := ensurePackages(p); err != nil {
+	pause, err := o.prepareBinaries(p)
+	if err != nil {
 		return err
 	}
-	if err := o.Build(p); err != nil {
+	if err := o.prepareHost(p); err != nil {
 		return err
+	}
+	b := &bringUp{o: o, p: p, ctx: ctx}
+	for _, step := range []func() error{
+		func() error { return b.startControlPlane(pause) },
+		b.startNode,
+		b.awaitReady,
+	} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	if err := o.publishKubeconfig(); err != nil {
+		return err
+	}
+	p.say("cluster up")
+	o.printExport()
+	return nil
+}
+
+// prepareBinaries installs the Debian packages, builds (or finds cached) the components
+// and the pause image, and returns the pause image's tarball.
+func (o Options) prepareBinaries(p phase) (string, error) {
+	if err := ensurePackages(p); err != nil {
+		return "", err
+	}
+	if err := o.Build(p); err != nil {
+		return "", err
 	}
 	pause, cached, err := o.pauseTarball()
 	if err != nil {
-		return fmt.Errorf("building the pause image: %w", err)
+		return "", fmt.Errorf("building the pause image: %w", err)
 	}
 	p.say("pause image %s", map[bool]string{true: "(cached)", false: "built"}[cached])
+	return pause, nil
+}
 
+// prepareHost makes the network namespace, the host guard routes, certificates and
+// configuration, and saves the host settings the kubelet rewrites.
+func (o Options) prepareHost(p phase) error {
 	// Volumes with mount propagation need a shared root; without systemd it is private.
 	if _, err := run("mount", "--make-rshared", "/"); err != nil {
 		return err
@@ -86,50 +119,73 @@ func (o Options) Up(ctx context.Context) error {
 		return err
 	}
 	p.say("certificates and configuration written")
+	return nil
+}
 
-	var running []*started
-	launch := func(name, bin string, args []string, env ...string) error {
-		s, err := o.start(name, bin, args, env...)
-		if err != nil {
-			return err
-		}
-		running = append(running, s)
-		return nil
-	}
-	p.say("starting containerd and etcd")
-	if err := launch("containerd", "containerd", []string{"--config", filepath.Join(confDir, "containerd.toml")}); err != nil {
-		return err
-	}
-	if err := launch("etcd", o.bin("etcd"), etcdArgs()); err != nil {
-		return err
-	}
-	if err := waitFor(ctx, "etcd healthy", 30*time.Second, running, etcdHealthy); err != nil {
-		return err
-	}
-	p.say("etcd healthy")
-	if err := launch("kube-apiserver", o.bin("kube-apiserver"), apiserverArgs()); err != nil {
-		return err
-	}
-	if err := waitFor(ctx, "containerd ready", 30*time.Second, running, containerdReady); err != nil {
-		return err
-	}
-	images := append([]string{pause}, o.DistTarballs()...)
-	names, err := ImportImages(images)
+// bringUp starts the components in order; every wait also watches that nothing it
+// started has died.
+type bringUp struct {
+	o       Options
+	p       phase
+	ctx     context.Context
+	running []*started
+	cs      kubernetes.Interface
+}
+
+func (b *bringUp) launch(name, bin string, args []string, env ...string) error {
+	s, err := b.o.start(name, bin, args, env...)
 	if err != nil {
 		return err
 	}
-	p.say("images loaded: %v", names)
+	b.running = append(b.running, s)
+	return nil
+}
 
-	cs, err := o.clientset()
+func (b *bringUp) await(what string, timeout time.Duration, cond func(context.Context) (bool, error)) error {
+	return waitFor(b.ctx, what, timeout, b.running, cond)
+}
+
+// startControlPlane starts containerd, etcd and the apiserver, and loads the images.
+func (b *bringUp) startControlPlane(pause string) error {
+	b.p.say("starting containerd and etcd")
+	if err := b.launch("containerd", "containerd", []string{"--config", filepath.Join(confDir, "containerd.toml")}); err != nil {
+		return err
+	}
+	if err := b.launch("etcd", b.o.bin("etcd"), etcdArgs()); err != nil {
+		return err
+	}
+	if err := b.await("etcd healthy", 30*time.Second, etcdHealthy); err != nil {
+		return err
+	}
+	b.p.say("etcd healthy")
+	if err := b.launch("kube-apiserver", b.o.bin("kube-apiserver"), apiserverArgs()); err != nil {
+		return err
+	}
+	if err := b.await("containerd ready", 30*time.Second, containerdReady); err != nil {
+		return err
+	}
+	names, err := ImportImages(append([]string{pause}, b.o.DistTarballs()...))
 	if err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "apiserver ready", 90*time.Second, running, func(ctx context.Context) (bool, error) {
+	b.p.say("images loaded: %v", names)
+	cs, err := b.o.clientset()
+	if err != nil {
+		return err
+	}
+	b.cs = cs
+	if err := b.await("apiserver ready", 90*time.Second, func(ctx context.Context) (bool, error) {
 		return apiserverReady(ctx, cs)
 	}); err != nil {
 		return err
 	}
-	p.say("apiserver ready")
+	b.p.say("apiserver ready")
+	return nil
+}
+
+// startNode starts the controllers, the node's components, CoreDNS, kube-router and
+// the volume provisioner, with the DNS Service and the default StorageClass.
+func (b *bringUp) startNode() error {
 	env := []string{"NODE_NAME=" + NodeName}
 	for _, c := range []struct {
 		name string
@@ -141,46 +197,56 @@ func (o Options) Up(ctx context.Context) error {
 		{"kube-proxy", []string{"--config", filepath.Join(confDir, "kube-proxy.yaml")}},
 		{"coredns", []string{"-conf", filepath.Join(confDir, "Corefile")}},
 	} {
-		if err := launch(c.name, o.bin(c.name), c.args, env...); err != nil {
+		if err := b.launch(c.name, b.o.bin(c.name), c.args, env...); err != nil {
 			return err
 		}
 	}
-	if err := ensureDNSService(ctx, cs); err != nil {
+	if err := ensureDNSService(b.ctx, b.cs); err != nil {
 		return err
 	}
-	p.say("control plane, kubelet, kube-proxy and CoreDNS started")
+	b.p.say("control plane, kubelet, kube-proxy and CoreDNS started")
 	// kube-router identifies its node by name at start, so it waits for registration.
-	if err := waitFor(ctx, "node registered", 60*time.Second, running, func(ctx context.Context) (bool, error) {
-		_, err := cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
+	if err := b.await("node registered", 60*time.Second, func(ctx context.Context) (bool, error) {
+		_, err := b.cs.CoreV1().Nodes().Get(ctx, NodeName, metav1.GetOptions{})
 		return err == nil, err
 	}); err != nil {
 		return err
 	}
-	if err := launch("kube-router", o.bin("kube-router"), kubeRouterArgs(), env...); err != nil {
+	if err := b.launch("kube-router", b.o.bin("kube-router"), kubeRouterArgs(), env...); err != nil {
 		return err
 	}
-	p.say("node registered, kube-router started")
-	if err := waitFor(ctx, "node Ready", 120*time.Second, running, func(ctx context.Context) (bool, error) {
-		return nodeReady(ctx, cs)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := b.launch("provisioner", self, []string{"--repo", b.o.Repo, "provisioner"}); err != nil {
+		return err
+	}
+	if err := ensureStorageClass(b.ctx, b.cs); err != nil {
+		return err
+	}
+	b.p.say("node registered; kube-router and the %s volume provisioner (default StorageClass) started", StorageClassName)
+	return nil
+}
+
+// awaitReady waits for the node, cluster DNS and the default service account.
+func (b *bringUp) awaitReady() error {
+	if err := b.await("node Ready", 120*time.Second, func(ctx context.Context) (bool, error) {
+		return nodeReady(ctx, b.cs)
 	}); err != nil {
 		return err
 	}
-	p.say("node %s Ready", NodeName)
-	if err := waitFor(ctx, "cluster DNS and the default service account", 60*time.Second, running, func(ctx context.Context) (bool, error) {
+	b.p.say("node %s Ready", NodeName)
+	if err := b.await("cluster DNS and the default service account", 60*time.Second, func(ctx context.Context) (bool, error) {
 		if ok, err := httpOK(ctx, "http://127.0.0.1:8181/ready"); !ok {
 			return false, err
 		}
-		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		_, err := b.cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err == nil, nil
 	}); err != nil {
 		return err
 	}
-	p.say("CoreDNS ready, default service account present")
-	if err := o.publishKubeconfig(); err != nil {
-		return err
-	}
-	p.say("cluster up")
-	o.printExport()
+	b.p.say("CoreDNS ready, default service account present")
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 )
 
 const usage = `usage: localcluster [flags] up|down|status|build|load-images [tarball...]|exec -- command [args...]
+       localcluster [flags] provisioner   (the volume provisioner; up starts it)
 
 flags:
 `
@@ -51,6 +52,8 @@ func main() {
 		err = o.Status(ctx)
 	case "build":
 		err = o.BuildAll()
+	case "provisioner":
+		err = localcluster.RunProvisioner(ctx)
 	case "load-images":
 		files := args
 		if len(files) == 0 {

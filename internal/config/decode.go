@@ -79,6 +79,8 @@ func kindName(n *yaml.Node) string {
 	return "an unsupported node"
 }
 
+// decodeValue decodes n into v strictly, path naming the field for errors; budget
+// bounds the nodes visited (alias bombs). Each kind of target has its own step.
 func decodeValue(n *yaml.Node, v reflect.Value, path string, budget *int) error {
 	if *budget--; *budget < 0 {
 		return fieldErr(path, "document too large or too many alias expansions")
@@ -90,15 +92,7 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string, budget *int) error 
 		return nil
 	}
 	if v.Type() == durationType {
-		if n.Kind != yaml.ScalarNode || n.Tag != "!!str" && n.Tag != "!!int" {
-			return fieldErr(path, "want a duration such as 500ms, 5s or 2m, got %s", kindName(n))
-		}
-		d, err := time.ParseDuration(n.Value)
-		if err != nil {
-			return fieldErr(path, "%q is not a duration (use a unit: 500ms, 5s, 2m)", n.Value)
-		}
-		v.SetInt(int64(d))
-		return nil
+		return decodeDuration(n, v, path)
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -109,52 +103,78 @@ func decodeValue(n *yaml.Node, v reflect.Value, path string, budget *int) error 
 		v.Set(p)
 		return nil
 	case reflect.Struct:
-		if n.Kind != yaml.MappingNode {
-			return fieldErr(path, "want a mapping, got %s", kindName(n))
-		}
-		fields := map[string]int{}
-		var known []string
-		for i := 0; i < v.NumField(); i++ {
-			tag := strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]
-			if tag == "" || tag == "-" {
-				continue
-			}
-			fields[tag] = i
-			known = append(known, tag)
-		}
-		seen := map[string]bool{}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			if k.Kind != yaml.ScalarNode {
-				return fieldErr(path, "keys must be plain strings")
-			}
-			key := k.Value
-			if seen[key] {
-				return fieldErr(join(path, key), "duplicate key")
-			}
-			seen[key] = true
-			idx, ok := fields[key]
-			if !ok {
-				return fieldErr(join(path, key), "unknown field (known: %s)", strings.Join(known, ", "))
-			}
-			if err := decodeValue(val, v.Field(idx), join(path, key), budget); err != nil {
-				return err
-			}
-		}
-		return nil
+		return decodeStruct(n, v, path, budget)
 	case reflect.Slice:
-		if n.Kind != yaml.SequenceNode {
-			return fieldErr(path, "want a list, got %s", kindName(n))
-		}
-		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
-		for i, item := range n.Content {
-			if err := decodeValue(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i), budget); err != nil {
-				return err
-			}
-		}
-		v.Set(s)
-		return nil
+		return decodeSlice(n, v, path, budget)
 	}
+	return decodeScalar(n, v, path)
+}
+
+func decodeDuration(n *yaml.Node, v reflect.Value, path string) error {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!str" && n.Tag != "!!int" {
+		return fieldErr(path, "want a duration such as 500ms, 5s or 2m, got %s", kindName(n))
+	}
+	d, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fieldErr(path, "%q is not a duration (use a unit: 500ms, 5s, 2m)", n.Value)
+	}
+	v.SetInt(int64(d))
+	return nil
+}
+
+// decodeStruct maps keys to yaml-tagged fields; an unknown or repeated key is an error.
+func decodeStruct(n *yaml.Node, v reflect.Value, path string, budget *int) error {
+	if n.Kind != yaml.MappingNode {
+		return fieldErr(path, "want a mapping, got %s", kindName(n))
+	}
+	fields := map[string]int{}
+	var known []string
+	for i := 0; i < v.NumField(); i++ {
+		tag := strings.Split(v.Type().Field(i).Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		fields[tag] = i
+		known = append(known, tag)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return fieldErr(path, "keys must be plain strings")
+		}
+		key := k.Value
+		if seen[key] {
+			return fieldErr(join(path, key), "duplicate key")
+		}
+		seen[key] = true
+		idx, ok := fields[key]
+		if !ok {
+			return fieldErr(join(path, key), "unknown field (known: %s)", strings.Join(known, ", "))
+		}
+		if err := decodeValue(val, v.Field(idx), join(path, key), budget); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func decodeSlice(n *yaml.Node, v reflect.Value, path string, budget *int) error {
+	if n.Kind != yaml.SequenceNode {
+		return fieldErr(path, "want a list, got %s", kindName(n))
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		if err := decodeValue(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i), budget); err != nil {
+			return err
+		}
+	}
+	v.Set(s)
+	return nil
+}
+
+// decodeScalar takes a value only with the YAML tag of its Go type: "5" is not 5.
+func decodeScalar(n *yaml.Node, v reflect.Value, path string) error {
 	if n.Kind != yaml.ScalarNode {
 		return fieldErr(path, "want a single value, got %s", kindName(n))
 	}

@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/release"
 )
 
 // Renderer renders the chart in process with the helm SDK: the same schema validation,
@@ -36,13 +37,7 @@ func NewRenderer() (*Renderer, error) {
 // Render renders the chart with values (already merged, as a values file would be) and
 // returns every document, hooks included, as one YAML stream.
 func (r *Renderer) Render(values map[string]any) (string, error) {
-	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	install.ClientOnly = true
-	install.DryRun = true
-	install.ReleaseName = Release
-	install.Namespace = "default"
-	install.KubeVersion = r.kube
-	rel, err := install.Run(r.chart, values)
+	rel, err := r.install(values)
 	if err != nil {
 		return "", err
 	}
@@ -55,16 +50,43 @@ func (r *Renderer) Render(values map[string]any) (string, error) {
 	return b.String(), nil
 }
 
+// Notes renders the chart like RenderFiles and returns its NOTES.txt as helm prints it.
+func (r *Renderer) Notes(valuesFiles []string, set map[string]string) (string, error) {
+	merged, err := mergeValues(valuesFiles, set)
+	if err != nil {
+		return "", err
+	}
+	rel, err := r.install(merged)
+	if err != nil {
+		return "", err
+	}
+	return rel.Info.Notes, nil
+}
+
+func (r *Renderer) install(values map[string]any) (*release.Release, error) {
+	install := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	install.ClientOnly = true
+	install.DryRun = true
+	install.ReleaseName = Release
+	install.Namespace = "default"
+	install.KubeVersion = r.kube
+	return install.Run(r.chart, values)
+}
+
 // RenderFiles merges values files and --set overrides exactly as the helm command line
 // does (same code), then renders like Render.
 func (r *Renderer) RenderFiles(valuesFiles []string, set map[string]string) (string, error) {
-	opts := values.Options{ValueFiles: valuesFiles}
-	for k, v := range set {
-		opts.Values = append(opts.Values, k+"="+v)
-	}
-	merged, err := opts.MergeValues(getter.Providers{})
+	merged, err := mergeValues(valuesFiles, set)
 	if err != nil {
 		return "", err
 	}
 	return r.Render(merged)
+}
+
+func mergeValues(valuesFiles []string, set map[string]string) (map[string]any, error) {
+	opts := values.Options{ValueFiles: valuesFiles}
+	for k, v := range set {
+		opts.Values = append(opts.Values, k+"="+v)
+	}
+	return opts.MergeValues(getter.Providers{})
 }

@@ -140,8 +140,19 @@ func readinessTargetsReadyEndpoint(_ *Manifest, w *workload) []string {
 	return out
 }
 
+// StartupCoverPermille is PI-05's floor on the start-up budget, expected x 1.2, in
+// thousandths so that it compares in integers. The chart's guard
+// ("kotaemon.startupCoverPermille") and its schema's minimum safetyFactor say the same;
+// the render suite ties them.
+const StartupCoverPermille = 1200
+
 // coversStartup compares in integers: delay >= expected x 1.2.
-func coversStartup(delay int32, expected int) bool { return int(delay)*10 >= expected*12 }
+func coversStartup(delay int32, expected int) bool {
+	return int(delay)*1000 >= expected*StartupCoverPermille
+}
+
+// coverFactor is StartupCoverPermille as people write it (1.2).
+var coverFactor = strconv.FormatFloat(StartupCoverPermille/1000.0, 'f', -1, 64)
 
 func startupCovered(_ *Manifest, w *workload) []string {
 	if w.Expected < 0 {
@@ -152,7 +163,7 @@ func startupCovered(_ *Manifest, w *workload) []string {
 	}
 	if s := w.Probes[Startup]; s != nil {
 		if budget := window(s.Probe); !coversStartup(int32(budget), w.Expected) {
-			return []string{fmt.Sprintf("startup budget %ds (%d + %d x %d) is below the expected start-up %ds x 1.2", budget, s.Probe.InitialDelaySeconds, s.Probe.PeriodSeconds, s.Probe.FailureThreshold, w.Expected)}
+			return []string{fmt.Sprintf("startup budget %ds (%d + %d x %d) is below the expected start-up %ds x %s", budget, s.Probe.InitialDelaySeconds, s.Probe.PeriodSeconds, s.Probe.FailureThreshold, w.Expected, coverFactor)}
 		}
 		return nil
 	}
@@ -162,7 +173,7 @@ func startupCovered(_ *Manifest, w *workload) []string {
 	}
 	var out []string
 	if !coversStartup(l.Probe.InitialDelaySeconds, w.Expected) {
-		out = append(out, fmt.Sprintf("no startup probe and liveness initialDelaySeconds %d is below the expected start-up %ds x 1.2", l.Probe.InitialDelaySeconds, w.Expected))
+		out = append(out, fmt.Sprintf("no startup probe and liveness initialDelaySeconds %d is below the expected start-up %ds x %s", l.Probe.InitialDelaySeconds, w.Expected, coverFactor))
 	}
 	if r != nil && l.Probe.InitialDelaySeconds <= r.Probe.InitialDelaySeconds {
 		out = append(out, fmt.Sprintf("no startup probe and liveness initialDelaySeconds %d is not above readiness's %d", l.Probe.InitialDelaySeconds, r.Probe.InitialDelaySeconds))

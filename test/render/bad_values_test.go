@@ -78,6 +78,9 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 		{"PI-14 grace period within the drain time", "terminationGracePeriodSeconds: 25\n", []string{"PI-14", "terminationGracePeriodSeconds", "health.shutdown"}},
 		{"PI-14 grace period on a custom readiness probe", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      timeoutSeconds: 5\n      terminationGracePeriodSeconds: 10\n", []string{"PI-14", "probes.readiness"}},
 		{"check timeout not below its interval", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 5, timeoutSeconds: 5}\n", []string{"health.checks[0].timeoutSeconds"}},
+		{"a key the check type does not read (url on tcp)", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", url: \"http://db\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].url", "not used by type tcp"}},
+		{"a key the check type does not read (model on tei)", "health:\n  checks:\n    - {name: emb, type: tei, url: \"http://tei:8080\", model: bge, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].model", "not used by type tei"}},
+		{"generate without a model", "health:\n  checks:\n    - {name: gen, type: generate, url: \"http://llm:8000/v1\", provider: openai, critical: false, intervalSeconds: 300, timeoutSeconds: 20}\n", []string{"health.checks[0].model", "required for type generate"}},
 		{"duplicate check names", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n    - {name: db, type: tcp, address: \"db2:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[1].name"}},
 	}
 	require.GreaterOrEqual(t, len(cases), 30)

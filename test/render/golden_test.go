@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
+	"github.com/pmezard/go-difflib/difflib"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
@@ -52,7 +52,9 @@ func TestEveryValuesFileInEveryModeRendersAsItsGoldenFile(t *testing.T) {
 					}
 					golden, err := os.ReadFile(path)
 					require.NoError(t, err, "no golden file: run `make golden` and review it")
-					assert.Equal(t, string(golden), got, "%s changed: if on purpose, run `make golden` and review the diff", path)
+					if diff := lineDiff(string(golden), got); diff != "" {
+					t.Errorf("%s changed (if on purpose, run `make golden` and review the diff):\n%s", path, diff)
+				}
 				})
 			}
 		}
@@ -104,4 +106,19 @@ func normalise(manifest string) (string, error) {
 		b.Write(d.body)
 	}
 	return b.String(), nil
+}
+
+// lineDiff is a unified diff of want and got, or "" when they are equal.
+func lineDiff(want, got string) string {
+	if want == got {
+		return ""
+	}
+	diff, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(want), B: difflib.SplitLines(got),
+		FromFile: "golden", ToFile: "rendered", Context: 3,
+	})
+	if err != nil {
+		return err.Error()
+	}
+	return diff
 }

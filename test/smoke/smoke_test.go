@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -230,6 +232,52 @@ func TestEmbeddedCluster(t *testing.T) {
 			time.Sleep(500 * time.Millisecond) // sampling a state that must not change
 		}
 		kube.Await(t, "the verdicts still hold after the hold window", 5*time.Second, clientsSee("OK 200", "ERR", 3))
+	})
+
+	t.Run("a claim of the default StorageClass is provisioned for its pod and removed with it", func(t *testing.T) {
+		t.Parallel()
+		// Created: a claim with no storage class (the default applies) and a pod using it.
+		// Happens: the scheduler places the pod, the provisioner makes a volume.
+		// Must hold: the claim is Bound to a volume of the default class and the pod runs;
+		// deleting both removes the volume (reclaim policy Delete).
+		ns := cluster.Namespace(t, "smoke")
+		ctx := context.Background()
+		_, err := cs.CoreV1().PersistentVolumeClaims(ns).Create(ctx, &corev1.PersistentVolumeClaim{
+			ObjectMeta: metav1.ObjectMeta{Name: "data"},
+			Spec: corev1.PersistentVolumeClaimSpec{
+				AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+				Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("1Gi")}},
+			},
+		}, metav1.CreateOptions{})
+		require.NoError(t, err)
+		pod := im.serverPod("stores", map[string]string{"app": "stores"}, nil, nil)
+		pod.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+			PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}}
+		pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "data", MountPath: "/data"}}
+		create(t, cs, ns, pod)
+		var volume string
+		kube.Await(t, "the claim is Bound and the pod runs", podStart, func(ctx context.Context) (bool, string) {
+			c, err := cs.CoreV1().PersistentVolumeClaims(ns).Get(ctx, "data", metav1.GetOptions{})
+			if err != nil {
+				return false, err.Error()
+			}
+			p, why := kube.GetPod(ctx, cs, ns, "stores")
+			if p == nil {
+				return false, why
+			}
+			volume = c.Spec.VolumeName
+			return c.Status.Phase == corev1.ClaimBound && kube.Running(p), fmt.Sprintf("claim %s, pod %s", c.Status.Phase, p.Status.Phase)
+		})
+		pv, err := cs.CoreV1().PersistentVolumes().Get(ctx, volume, metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, localcluster.StorageClassName, pv.Spec.StorageClassName)
+
+		require.NoError(t, cs.CoreV1().Pods(ns).Delete(ctx, "stores", metav1.DeleteOptions{}))
+		require.NoError(t, cs.CoreV1().PersistentVolumeClaims(ns).Delete(ctx, "data", metav1.DeleteOptions{}))
+		kube.Await(t, "the volume is removed with its claim", podStart, func(ctx context.Context) (bool, string) {
+			_, err := cs.CoreV1().PersistentVolumes().Get(ctx, volume, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), fmt.Sprint(err)
+		})
 	})
 
 	t.Run("a failing liveness probe restarts the container", func(t *testing.T) {

@@ -1,7 +1,7 @@
 {{/*
 The health agent: its config file (format: docs/agent-config.md), the environment that
-carries check secrets by reference, and its volumes and mounts. Used in wrapper mode
-(the agent runs inside the Kotaemon container) and sidecar mode (its own container).
+carries check secrets by reference, its volumes and mounts, and its own container. Where
+they go in the pod is the mode's layout (_layout.tpl).
 */}}
 
 {{- define "kotaemon.agentConfig" -}}
@@ -135,20 +135,11 @@ checks:
     secretName: {{ include "kotaemon.authSecretName" . }}
     defaultMode: 0440
 {{- end }}
-{{- if eq .Values.health.mode "wrapper" }}
-- name: health-bin
-  emptyDir:
-    sizeLimit: 64Mi
-{{- end }}
 {{- end -}}
 
 {{- define "kotaemon.agentConfigPath" -}}{{ include "kotaemon.agentConfigDir" . }}/config.yaml{{- end -}}
 
-{{/*
-Sidecar mode: the agent in its own container. Readiness sits here (a pod is Ready only
-when all its containers are), so the agent's view gates traffic. native: an init
-container with restartPolicy Always, started before Kotaemon and stopped after it.
-*/}}
+{{/* The agent in its own container (sidecar mode), carrying the probes it is given. */}}
 {{- define "kotaemon.agentContainer" -}}
 {{- $root := .root -}}
 {{- $h := $root.Values.health -}}
@@ -168,7 +159,9 @@ container with restartPolicy Always, started before Kotaemon and stopped after i
   env:
     {{- $env | nindent 4 }}
   {{- end }}
-  {{- with include "kotaemon.renderProbe" (dict "probes" .probes "kind" "readiness") }}{{ . | nindent 2 }}{{ end }}
+  {{- with .probes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
   resources:
     {{- toYaml $h.resources | nindent 4 }}
   securityContext:

@@ -78,9 +78,9 @@ app.kubernetes.io/part-of: kotaemon
 {{- .Values.persistence.existingClaim | default (printf "%s-data" (include "kotaemon.fullname" .)) -}}
 {{- end -}}
 
-{{/* Is a health agent part of the pod? */}}
+{{/* Is a health agent part of the pod? (The mode says, in _layout.tpl.) */}}
 {{- define "kotaemon.agentEnabled" -}}
-{{- if ne .Values.health.mode "none" }}true{{ end -}}
+{{- if (include "kotaemon.mode" . | fromYaml).agent }}true{{ end -}}
 {{- end -}}
 
 {{/* Environment variable that carries a check's secret: KH_CHECK_<NAME>_<FIELD>. */}}

@@ -14,6 +14,12 @@ failureThreshold: 3
 {{- end -}}
 
 {{/*
+PI-05's floor on the start-up budget: expectedSeconds x 1.2, in thousandths. The same
+number is the schema's minimum safetyFactor and test/invariants' StartupCoverPermille.
+*/}}
+{{- define "kotaemon.startupCoverPermille" -}}1200{{- end -}}
+
+{{/*
 Startup failureThreshold derived from the measured P99: ceil((expected x factor - delay) / period),
 in integer milliseconds so that 100 x 1.2 is 120 and not 120.00000000000001.
 */}}
@@ -29,26 +35,13 @@ in integer milliseconds so that 100 x 1.2 is 120 and not 120.00000000000001.
 {{- end -}}
 {{- end -}}
 
-{{/* Where a probe points, by health.mode. Sidecar: liveness and startup hit Kotaemon's own port. */}}
-{{- define "kotaemon.probeTarget" -}}
-{{- $h := .root.Values.health -}}
-{{- if and (eq $h.mode "sidecar") (ne .kind "readiness") -}}
-path: {{ .root.Values.kotaemon.routes.live }}
-port: http
-{{- else if eq .kind "readiness" -}}
-path: {{ $h.paths.ready }}
-port: health
-{{- else -}}
-path: {{ $h.paths.live }}
-port: health
-{{- end -}}
-{{- end -}}
-
-{{/* One probe, built from its timing values. */}}
+{{/* One probe, built from its timing values; where it points is the mode's (_layout.tpl). */}}
 {{- define "kotaemon.builtProbe" -}}
 {{- $v := index .root.Values.probes .kind -}}
+{{- $target := index (include "kotaemon.mode" .root | fromYaml).probes .kind -}}
 httpGet:
-  {{- include "kotaemon.probeTarget" . | nindent 2 }}
+  path: {{ $target.path }}
+  port: {{ $target.port }}
 initialDelaySeconds: {{ int $v.initialDelaySeconds }}
 periodSeconds: {{ int $v.periodSeconds }}
 timeoutSeconds: {{ int $v.timeoutSeconds }}
@@ -80,15 +73,6 @@ terminationGracePeriodSeconds: {{ int $v.terminationGracePeriodSeconds }}
 {{- end -}}
 {{- end -}}
 {{- toYaml $out -}}
-{{- end -}}
-
-{{/* Render one resolved probe under its Kubernetes key, or nothing when it is disabled. */}}
-{{- define "kotaemon.renderProbe" -}}
-{{- $p := index .probes .kind -}}
-{{- if $p -}}
-{{ .kind }}Probe:
-  {{- toYaml $p | nindent 2 }}
-{{- end -}}
 {{- end -}}
 
 {{/* Milliseconds the agent may spend on the app inside one probe request (PI-09). */}}

@@ -1,0 +1,35 @@
+{{/*
+Dependency checks: what the agent's loader would refuse at start is refused here first.
+Which keys a type reads comes from files/check-types.yaml, the agent's own table as data.
+*/}}
+{{- define "kotaemon.checkGuards" -}}
+{{- $table := .Files.Get "files/check-types.yaml" | fromYaml -}}
+{{- $seen := dict -}}
+{{- range $i, $c := .Values.health.checks -}}
+{{- $f := printf "health.checks[%d]" $i -}}
+{{- if hasKey $seen $c.name -}}
+{{- fail (printf "%s.name %q is used twice" $f $c.name) -}}
+{{- end -}}
+{{- $_ := set $seen $c.name true -}}
+{{- if ge (int $c.timeoutSeconds) (int $c.intervalSeconds) -}}
+{{- fail (printf "%s.timeoutSeconds (%d) must be below intervalSeconds (%d)" $f (int $c.timeoutSeconds) (int $c.intervalSeconds)) -}}
+{{- end -}}
+{{- $t := index $table.types $c.type -}}
+{{- range $k := $table.keys -}}
+{{- if and (index $c $k) (not (has $k $t.keys)) -}}
+{{- fail (printf "%s.%s is not used by type %s (it reads: %s)" $f $k $c.type (join ", " $t.keys)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (has "url" $t.keys) (not $c.url) -}}
+{{- fail (printf "%s.url is required for type %s" $f $c.type) -}}
+{{- end -}}
+{{- range $k := $t.required -}}
+{{- if not (index $c $k) -}}
+{{- fail (printf "%s.%s is required for type %s" $f $k $c.type) -}}
+{{- end -}}
+{{- end -}}
+{{- if and (eq $c.type "generate") (not $c.provider) -}}
+{{- fail (printf "%s.provider (openai or ollama) is required for type generate" $f) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}

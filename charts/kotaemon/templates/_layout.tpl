@@ -1,0 +1,177 @@
+{{/*
+The pod's shape by health.mode, resolved once. Each mode has two templates here, side by
+side, so a reader sees what its pod looks like:
+  kotaemon.mode.<mode>  facts: what the agent does (supervise, serve or nothing) and
+                        where each probe points and which container carries it;
+  kotaemon.pod.<mode>   pieces: init containers, the Kotaemon container's command,
+                        ports, extra env and mounts, extra containers, volumes.
+"kotaemon.podLayout" combines them with the resolved probes (_probes.tpl), and
+deployment.yaml renders that layout with no mode branch. Templates choose a mode by
+name (include "kotaemon.mode.<mode>"), never by an if on health.mode.
+*/}}
+
+{{/* The facts of the chosen mode. */}}
+{{- define "kotaemon.mode" -}}
+{{- include (printf "kotaemon.mode.%s" .Values.health.mode) . -}}
+{{- end -}}
+
+{{/*
+The resolved pod: initContainers, app (command, args, ports, env, probes, volumeMounts),
+containers (beside Kotaemon) and volumes.
+*/}}
+{{- define "kotaemon.podLayout" -}}
+{{- $probes := include "kotaemon.effectiveProbes" . | fromYaml -}}
+{{- $mode := include "kotaemon.mode" . | fromYaml -}}
+{{- $placed := dict "kotaemon" (dict) "health-agent" (dict) -}}
+{{- range $kind, $p := $probes -}}
+{{- $_ := set (index $placed (index $mode.probes $kind).container) (printf "%sProbe" $kind) $p -}}
+{{- end -}}
+{{- $pod := include (printf "kotaemon.pod.%s" .Values.health.mode) (dict "root" . "agentProbes" (index $placed "health-agent")) | fromYaml -}}
+{{- $app := $pod.app -}}
+{{- $_ := set $app "probes" (index $placed "kotaemon") -}}
+{{- if .Values.diagnosticMode.enabled -}}
+{{- $_ := set $app "command" .Values.diagnosticMode.command -}}
+{{- $_ := set $app "args" .Values.diagnosticMode.args -}}
+{{- end -}}
+{{- toYaml $pod -}}
+{{- end -}}
+
+{{/* The Kotaemon container's ports: the app port, and the health port when it is served there. */}}
+{{- define "kotaemon.appPort" -}}
+- name: http
+  containerPort: {{ int .Values.kotaemon.port }}
+  protocol: TCP
+{{- end -}}
+{{- define "kotaemon.healthPort" -}}
+- name: health
+  containerPort: {{ int .Values.health.port }}
+  protocol: TCP
+{{- end -}}
+
+{{/*
+wrapper (default): the agent is PID 1 of the Kotaemon container. An init container copies
+the static agent into an emptyDir (the agent image has no shell); the Kotaemon container
+runs `kotaemon-health supervise -- <kotaemon.command>`, so the agent forwards signals,
+reaps children and serves the health port of the very container the kubelet restarts.
+Every probe targets the agent.
+*/}}
+{{- define "kotaemon.mode.wrapper" -}}
+agent: supervise
+probes:
+  startup: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
+  readiness: {container: kotaemon, port: health, path: {{ .Values.health.paths.ready | quote }}}
+  liveness: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
+{{- end -}}
+
+{{- define "kotaemon.pod.wrapper" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+initContainers:
+  - name: install-health-agent
+    image: {{ include "kotaemon.agentImage" $root }}
+    imagePullPolicy: {{ $v.health.image.pullPolicy }}
+    command: ["/usr/local/bin/kotaemon-health", "install", {{ include "kotaemon.agentBinDir" $root | quote }}]
+    resources:
+      {{- toYaml $v.health.resources | nindent 6 }}
+    securityContext:
+      {{- toYaml $v.health.securityContext | nindent 6 }}
+    volumeMounts:
+      - name: health-bin
+        mountPath: {{ include "kotaemon.agentBinDir" $root }}
+app:
+  command:
+    - {{ include "kotaemon.agentBinDir" $root }}/kotaemon-health
+    - supervise
+    - --config
+    - {{ include "kotaemon.agentConfigPath" $root }}
+    - --
+    {{- toYaml $v.kotaemon.command | nindent 4 }}
+  ports:
+    {{- include "kotaemon.appPort" $root | nindent 4 }}
+    {{- include "kotaemon.healthPort" $root | nindent 4 }}
+  {{- with include "kotaemon.agentEnv" $root }}
+  env:
+    {{- . | nindent 4 }}
+  {{- else }}
+  env: []
+  {{- end }}
+  volumeMounts:
+    - name: health-bin
+      mountPath: {{ include "kotaemon.agentBinDir" $root }}
+      readOnly: true
+    {{- include "kotaemon.agentVolumeMounts" $root | nindent 4 }}
+containers: []
+volumes:
+  {{- include "kotaemon.agentVolumes" $root | nindent 2 }}
+  - name: health-bin
+    emptyDir:
+      sizeLimit: 64Mi
+{{- end -}}
+
+{{/*
+sidecar: the agent runs beside Kotaemon (`kotaemon-health serve`) and carries the
+readiness probe (a pod is Ready only when all its containers are), so its view of the
+app and the dependencies gates traffic. Kotaemon's own liveness and startup probes hit
+the app's async route on the app port. native: an init container with restartPolicy
+Always (Kubernetes >= 1.29), started before Kotaemon and stopped after it; else a plain
+container.
+*/}}
+{{- define "kotaemon.mode.sidecar" -}}
+agent: serve
+probes:
+  startup: {container: kotaemon, port: http, path: {{ .Values.kotaemon.routes.live | quote }}}
+  readiness: {container: health-agent, port: health, path: {{ .Values.health.paths.ready | quote }}}
+  liveness: {container: kotaemon, port: http, path: {{ .Values.kotaemon.routes.live | quote }}}
+{{- end -}}
+
+{{- define "kotaemon.pod.sidecar" -}}
+{{- $root := .root -}}
+{{- $v := $root.Values -}}
+{{- $agent := include "kotaemon.agentContainer" (dict "root" $root "probes" .agentProbes "native" $v.health.sidecar.native) -}}
+initContainers:
+  {{- if $v.health.sidecar.native }}
+  {{- $agent | nindent 2 }}
+  {{- else }} []
+  {{- end }}
+app:
+  command:
+    {{- toYaml $v.kotaemon.command | nindent 4 }}
+  ports:
+    {{- include "kotaemon.appPort" $root | nindent 4 }}
+  env: []
+  volumeMounts: []
+containers:
+  {{- if not $v.health.sidecar.native }}
+  {{- $agent | nindent 2 }}
+  {{- else }} []
+  {{- end }}
+volumes:
+  {{- include "kotaemon.agentVolumes" $root | nindent 2 }}
+{{- end -}}
+
+{{/*
+none: no agent. The image serves health.paths on health.port itself; every probe
+targets it there.
+*/}}
+{{- define "kotaemon.mode.none" -}}
+agent: ""
+probes:
+  startup: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
+  readiness: {container: kotaemon, port: health, path: {{ .Values.health.paths.ready | quote }}}
+  liveness: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
+{{- end -}}
+
+{{- define "kotaemon.pod.none" -}}
+{{- $root := .root -}}
+initContainers: []
+app:
+  command:
+    {{- toYaml $root.Values.kotaemon.command | nindent 4 }}
+  ports:
+    {{- include "kotaemon.appPort" $root | nindent 4 }}
+    {{- include "kotaemon.healthPort" $root | nindent 4 }}
+  env: []
+  volumeMounts: []
+containers: []
+volumes: []
+{{- end -}}

@@ -1,0 +1,52 @@
+package render
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"kotaemon-k8s/test/chart"
+)
+
+func notes(t *testing.T, files []string, set map[string]string) string {
+	t.Helper()
+	r, err := chart.NewRenderer()
+	require.NoError(t, err)
+	out, err := r.Notes(files, set)
+	require.NoError(t, err)
+	return out
+}
+
+// NOTES say what was rendered: the effective image, where each probe points in this
+// mode, which probes are off, and the start-up budget.
+func TestNotesDescribeTheRenderedProbesOfEachMode(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		mode string
+		want []string
+	}{
+		{"wrapper", []string{"startup    GET /health/live on port health", "readiness  GET /health/ready on port health", "liveness   GET /health/live on port health", "the agent's state changes"}},
+		{"sidecar", []string{"startup    GET /startup-events on port http", "readiness  GET /health/ready on port health", "liveness   GET /startup-events on port http"}},
+		{"none", []string{"served by the image itself", "liveness   GET /health/live on port health"}},
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			t.Parallel()
+			out := notes(t, []string{valuesFile("prod.yaml")}, map[string]string{"health.mode": c.mode})
+			for _, w := range c.want {
+				assert.Contains(t, out, w)
+			}
+			assert.Contains(t, out, "start-up budget: 270s for an expected start-up (P99) of 180s")
+			assert.Contains(t, out, "(ghcr.io/cinnamon/kotaemon:0.11.3-lite)")
+		})
+	}
+}
+
+func TestNotesSayAProbeIsOffAndNameTheImageTagThatWasSet(t *testing.T) {
+	t.Parallel()
+	out := notes(t, []string{valuesFile("seed-article.yaml")}, map[string]string{"image.tag": "0.11.0-full"})
+	assert.Contains(t, out, "startup    off")
+	assert.NotContains(t, out, "start-up budget")
+	assert.Contains(t, out, "(ghcr.io/cinnamon/kotaemon:0.11.0-full)")
+}
