@@ -53,8 +53,8 @@ func TestEveryValuesFileInEveryModeRendersAsItsGoldenFile(t *testing.T) {
 					golden, err := os.ReadFile(path)
 					require.NoError(t, err, "no golden file: run `make golden` and review it")
 					if diff := lineDiff(string(golden), got); diff != "" {
-					t.Errorf("%s changed (if on purpose, run `make golden` and review the diff):\n%s", path, diff)
-				}
+						t.Errorf("%s changed (if on purpose, run `make golden` and review the diff):\n%s", path, diff)
+					}
 				})
 			}
 		}
