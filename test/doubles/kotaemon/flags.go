@@ -27,6 +27,7 @@ const (
 	EnvDrain         = "STANDIN_DRAIN"
 	EnvIgnoreSigterm = "STANDIN_IGNORE_SIGTERM"
 	EnvDataDir       = "STANDIN_DATA_DIR"
+	EnvHealthPort    = "STANDIN_HEALTH_PORT"
 )
 
 // flagEnv pairs each flag with the variable that sets it when the flag is absent.
@@ -41,6 +42,7 @@ var flagEnv = []struct{ flag, env string }{
 	{"drain", EnvDrain},
 	{"ignore-sigterm", EnvIgnoreSigterm},
 	{"data-dir", EnvDataDir},
+	{"health-port", EnvHealthPort},
 }
 
 // ParseOptions reads defaults, then the environment (through getenv), then args.
@@ -58,6 +60,7 @@ func ParseOptions(args []string, getenv func(string) string, usage io.Writer) (O
 	fs.Var((*seconds)(&o.Drain), "drain", "bound on finishing in-flight requests after SIGTERM (env "+EnvDrain+")")
 	fs.BoolVar(&o.IgnoreSigterm, "ignore-sigterm", o.IgnoreSigterm, "log SIGTERM/SIGINT and keep running (env "+EnvIgnoreSigterm+")")
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "data volume for the start marker (env "+EnvDataDir+")")
+	fs.IntVar(&o.HealthPort, "health-port", o.HealthPort, "also serve /health/live and /health/ready on this port, 0 for none (env "+EnvHealthPort+")")
 
 	for _, fe := range flagEnv {
 		v, ok := lookup(getenv, fe.env)

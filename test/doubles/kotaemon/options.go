@@ -50,6 +50,7 @@ type Options struct {
 	Drain         time.Duration // bound on finishing in-flight requests after SIGTERM
 	IgnoreSigterm bool          // log SIGTERM/SIGINT and carry on, like `sh` as PID 1
 	DataDir       string        // the volume: start marker and next-start settings
+	HealthPort    int           // > 0: serve /health/live and /health/ready there too, as an image of health.mode=none would
 
 	// Signals replaces SIGTERM/SIGINT from the OS when set, so tests can signal
 	// without signalling the test binary.
@@ -79,6 +80,9 @@ func (o Options) Validate() error {
 	}
 	if o.ControlPort < 0 || o.ControlPort > 65535 {
 		errs = append(errs, fmt.Errorf("control-port: %d is not a port", o.ControlPort))
+	}
+	if o.HealthPort < 0 || o.HealthPort > 65535 {
+		errs = append(errs, fmt.Errorf("health-port: %d is not a port", o.HealthPort))
 	}
 	if o.Startup < 0 {
 		errs = append(errs, fmt.Errorf("startup: %s is negative", o.Startup))

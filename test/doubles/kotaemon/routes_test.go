@@ -3,6 +3,7 @@ package kotaemon
 import (
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -67,4 +68,27 @@ func TestAppIDIsNewForEveryProcess(t *testing.T) {
 		h.stop(t)
 	}
 	assert.Len(t, ids, 2)
+}
+
+// A stand-in is started with a health port, as the image of health.mode=none.
+// The worker pool is then exhausted.
+// /health/live answers 200 throughout; /health/ready answers 200, then 503.
+func TestOwnHealthEndpointsFollowTheWorkerPool(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	_, o.HealthPort = freeLoopbackAddr(t)
+	h := start(t, o)
+	h.bound(t)
+	base := "http://127.0.0.1:" + strconv.Itoa(o.HealthPort)
+	for _, c := range []struct {
+		fault      Fault
+		live, ready int
+	}{
+		{FaultNone, http.StatusOK, http.StatusOK},
+		{FaultExhaust, http.StatusOK, http.StatusServiceUnavailable},
+	} {
+		h.setFault(t, c.fault, 0)
+		assert.Equal(t, c.live, get(base+HealthLivePath, waitLimit).code, "live under %s", c.fault)
+		assert.Equal(t, c.ready, get(base+HealthReadyPath, waitLimit).code, "ready under %s", c.fault)
+	}
 }

@@ -39,6 +39,7 @@ type Standin struct {
 	startupEventsSeen atomic.Bool
 
 	app       *http.Server
+	health    *http.Server // own health endpoints (HealthPort > 0)
 	control   *http.Server
 	controlLn net.Listener
 	serveErr  chan error
@@ -92,6 +93,7 @@ func Start(ctx context.Context, o Options, log *slog.Logger) (*Standin, error) {
 	}
 	s.rec = newRecorder(s.firstState(now))
 	s.app = &http.Server{Handler: s.appHandler(), ReadHeaderTimeout: headerTimeout}
+	s.health = &http.Server{Handler: s.healthHandler(), ReadHeaderTimeout: headerTimeout}
 	s.control = &http.Server{Handler: s.controlHandler(), ReadHeaderTimeout: headerTimeout}
 
 	addr := net.JoinHostPort(o.ControlHost, strconv.Itoa(o.ControlPort))
@@ -200,8 +202,17 @@ func (s *Standin) bindApp() error {
 	if err != nil {
 		return fmt.Errorf("listen on app address %s: %w", addr, err)
 	}
+	if s.opts.HealthPort > 0 {
+		haddr := net.JoinHostPort(s.opts.AppHost, strconv.Itoa(s.opts.HealthPort))
+		hln, err := net.Listen("tcp", haddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on health address %s: %w", haddr, err)
+		}
+		go s.serve(s.health, hln, "health")
+	}
 	s.rec.bound(ln.Addr().String(), time.Now())
-	s.log.Info("bound", "addr", ln.Addr().String())
+	s.log.Info("bound", "addr", ln.Addr().String(), "healthPort", s.opts.HealthPort)
 	go s.serve(s.app, ln, "app")
 	return nil
 }
@@ -217,6 +228,7 @@ func (s *Standin) serve(srv *http.Server, ln net.Listener, name string) {
 func (s *Standin) drain() {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Drain)
 	defer cancel()
+	_ = s.health.Close()
 	if err := s.app.Shutdown(ctx); err != nil {
 		s.log.Warn("drain cut short", "inFlight", s.rec.snapshot().InFlight, "err", err.Error())
 		_ = s.app.Close()
@@ -226,6 +238,7 @@ func (s *Standin) drain() {
 
 func (s *Standin) closeNow() {
 	_ = s.app.Close()
+	_ = s.health.Close()
 	_ = s.control.Close()
 }
 

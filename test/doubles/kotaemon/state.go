@@ -30,6 +30,7 @@ type State struct {
 	SigtermAt      *time.Time       `json:"sigtermAt"`      // null until the first SIGTERM/SIGINT
 	Served         map[string]int64 `json:"served"`         // route -> answered requests
 	InFlight       int64            `json:"inFlight"`       // app requests not yet answered
+	Now            time.Time        `json:"now"`            // when this state was read: the process clock, to relate its times to another's
 }
 
 // recorder guards the mutable part of State; handlers and the lifecycle both write it.
@@ -50,6 +51,7 @@ func (r *recorder) snapshot() State {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := r.st
+	st.Now = time.Now()
 	st.Served = maps.Clone(r.st.Served)
 	st.BoundAt = copyTime(r.st.BoundAt)
 	st.SigtermAt = copyTime(r.st.SigtermAt)

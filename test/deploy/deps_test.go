@@ -1,0 +1,86 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"kotaemon-k8s/test/doubles/dependency"
+	"kotaemon-k8s/test/kube"
+)
+
+// depStandin is a dependency stand-in running in the scenario's namespace behind the
+// Service "deps": every check of a scenario points at it, and the test switches it up,
+// down, flapping or hung through its control port.
+type depStandin struct {
+	url     string // http://deps.<ns>.svc.<domain>:8080
+	address string // deps.<ns>.svc.<domain>:8080, for tcp checks
+	control dependency.ControlClient // its control port, through the API server
+}
+
+const (
+	depsName = "deps"
+	depsPort = 8080
+	// clusterDomain is the DNS domain Services live under (the chart's own checks name
+	// services the same way).
+	clusterDomain = "cluster.local"
+)
+
+// startDependency runs the dependency stand-in with models and waits until it answers.
+func (r *release) startDependency(models ...string) *depStandin {
+	r.t.Helper()
+	labels := map[string]string{"app": depsName}
+	args := []string{fmt.Sprintf("--listen=:%d", depsPort)}
+	if len(models) > 0 {
+		args = append(args, "--models="+strings.Join(models, ","))
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: depsName, Labels: labels},
+		Spec: corev1.PodSpec{
+			TerminationGracePeriodSeconds: kube.Ptr(int64(1)),
+			AutomountServiceAccountToken:  kube.Ptr(false),
+			Containers: []corev1.Container{{
+				Name: depsName, Image: r.im.deps, ImagePullPolicy: corev1.PullIfNotPresent, Args: args,
+				Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: depsPort}},
+				ReadinessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: dependency.ControlHealthPath, Port: intstr.FromInt32(dependency.DefaultControlPort)}}, PeriodSeconds: 1},
+				SecurityContext: kube.Nobody,
+			}},
+		},
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: depsName},
+		Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Name: "http", Port: depsPort, TargetPort: intstr.FromInt32(depsPort)}}},
+	}
+	ctx := context.Background()
+	_, err := r.c.Client.CoreV1().Pods(r.ns).Create(ctx, pod, metav1.CreateOptions{})
+	require.NoError(r.t, err)
+	_, err = r.c.Client.CoreV1().Services(r.ns).Create(ctx, svc, metav1.CreateOptions{})
+	require.NoError(r.t, err)
+	kube.Await(r.t, "the dependency stand-in is Ready", podStart, func(ctx context.Context) (bool, string) {
+		p, why := kube.GetPod(ctx, r.c.Client, r.ns, depsName)
+		if p == nil {
+			return false, why
+		}
+		return kube.PodReady(p), string(p.Status.Phase)
+	})
+	host := fmt.Sprintf("%s.%s.svc.%s:%d", depsName, r.ns, clusterDomain, depsPort)
+	return &depStandin{url: "http://" + host, address: host, control: dependency.ControlClient{
+		BaseURL: r.podProxy(depsName, dependency.DefaultControlPort), HTTP: r.proxyClient(),
+	}}
+}
+
+// set switches the dependency's answers (period: the flap half-cycle) and marks it.
+func (r *release) setDependency(d *depStandin, mode dependency.Mode, period time.Duration) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err := d.control.SetMode(ctx, mode, period)
+	require.NoError(r.t, err, "dependency mode %s", mode)
+	r.tl.Mark("dependency-"+string(mode), period.String())
+}

@@ -1,0 +1,68 @@
+package deploy
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/test/kube"
+)
+
+// PB-03. Created: the release with fast probes and the chart's default persistence (a
+// claim of the cluster's default StorageClass); the stand-in marks the data volume at
+// start. Happens: the app deadlocks (every HTTP request hangs, the process lives).
+// Must hold: the kubelet decides to restart within one liveness failure window (with
+// the last probe's timeout); the container is restarted and Ready again; the new process
+// finds the marker the old one left, so the data volume's content survived.
+func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t *testing.T) {
+	t.Parallel()
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			r := newRelease(t, "pb03-"+mode)
+			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes, modeLayer(mode))
+			p := probesOf(r.deployment())
+			recordWindows(r.tl, p)
+			pod := r.onePod()
+			r.awaitReady(pod, "before the fault", podStart+window(p.startup))
+			before := r.mustState(pod)
+
+			faultAt := r.fault(pod, kotaemon.FaultDeadlock, 0)
+			decide := toFail(p.liveness) + statusSlack
+			kube.Await(t, "the kubelet decides to restart the deadlocked container", decide, func(context.Context) (bool, string) {
+				return len(r.tl.Find("event", "Killing", "", faultAt)) > 0, "no Killing event yet"
+			})
+			killing := r.tl.Find("event", "Killing", "", faultAt)[0]
+			t.Logf("restart decided %s after the deadlock (liveness fails within %s): %s",
+				killing.At.Sub(faultAt).Round(100*time.Millisecond), toFail(p.liveness), killing.Detail)
+			kube.Await(t, "the container is restarted", p.grace+restartSlack+statusSlack, func(ctx context.Context) (bool, string) {
+				got, why := r.pod(ctx, pod)
+				if got == nil {
+					return false, why
+				}
+				return kube.ContainerRestarts(got, "kotaemon") >= 1, podSummary(got)
+			})
+			r.awaitReady(pod, "again after the restart", window(p.startup)+toPass(p.readiness)+statusSlack)
+
+			after := r.mustState(pod)
+			assert.NotEqual(t, before.AppID, after.AppID, "a new process answers after the restart")
+			assert.True(t, after.MarkerFound, "the new process finds the marker the old one wrote on the data volume")
+			assert.Equal(t, before.Starts+1, after.Starts, "starts counted on the data volume")
+			assert.Empty(t, after.MarkerError)
+		})
+	}
+}
+
+// mustState reads the stand-in's state in pod, failing the test when it cannot.
+func (r *release) mustState(pod string) kotaemon.State {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := r.state(ctx, pod)
+	require.NoError(r.t, err)
+	return st
+}
