@@ -19,8 +19,8 @@ import (
 // Service "deps": every check of a scenario points at it, and the test switches it up,
 // down, flapping or hung through its control port.
 type depStandin struct {
-	url     string // http://deps.<ns>.svc.<domain>:8080
-	address string // deps.<ns>.svc.<domain>:8080, for tcp checks
+	url     string                   // http://deps.<ns>.svc.<domain>:8080
+	address string                   // deps.<ns>.svc.<domain>:8080, for tcp checks
 	control dependency.ControlClient // its control port, through the API server
 }
 
@@ -55,7 +55,7 @@ func (r *release) startDependency(models ...string) *depStandin {
 	}
 	svc := &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: depsName},
-		Spec: corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Name: "http", Port: depsPort, TargetPort: intstr.FromInt32(depsPort)}}},
+		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Name: "http", Port: depsPort, TargetPort: intstr.FromInt32(depsPort)}}},
 	}
 	ctx := context.Background()
 	_, err := r.c.Client.CoreV1().Pods(r.ns).Create(ctx, pod, metav1.CreateOptions{})

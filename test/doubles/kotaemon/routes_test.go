@@ -81,7 +81,7 @@ func TestOwnHealthEndpointsFollowTheWorkerPool(t *testing.T) {
 	h.bound(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(o.HealthPort)
 	for _, c := range []struct {
-		fault      Fault
+		fault       Fault
 		live, ready int
 	}{
 		{FaultNone, http.StatusOK, http.StatusOK},
