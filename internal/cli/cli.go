@@ -156,19 +156,38 @@ func (h *headerList) Set(v string) error {
 func check(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	timeout := fs.Duration("timeout", 5*time.Second, "give up after this long")
+	timeout := fs.Duration("timeout", 5*time.Second, "give up on one attempt after this long")
+	retryFor := fs.Duration("retry-for", 0, "keep retrying a failed attempt for this long (0: one attempt)")
+	retryEvery := fs.Duration("retry-every", time.Second, "pause between attempts")
 	var headers headerList
 	fs.Var(&headers, "header", "request header NAME:VALUE (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: kotaemon-health check [--timeout D] [--header K:V] URL")
+	if fs.NArg() != 1 || *retryFor < 0 || *retryEvery <= 0 {
+		fmt.Fprintln(stderr, "usage: kotaemon-health check [--timeout D] [--retry-for D] [--retry-every D] [--header K:V] URL")
 		return 2
 	}
-	code, line := Check(fs.Arg(0), *timeout, headers)
+	code, line := CheckUntil(fs.Arg(0), *timeout, *retryFor, *retryEvery, headers)
 	fmt.Fprintln(stdout, line)
 	return code
+}
+
+// CheckUntil runs Check until it succeeds or retryFor has passed, a pause apart: a client
+// pod that has just started may be refused for a moment by a network policy engine that
+// has not seen it yet. Usage errors are not retried. The line says how many attempts.
+func CheckUntil(rawURL string, timeout, retryFor, pause time.Duration, headers [][2]string) (int, string) {
+	deadline := time.Now().Add(retryFor)
+	for attempt := 1; ; attempt++ {
+		code, line := Check(rawURL, timeout, headers)
+		if code != 1 || !time.Now().Add(pause).Before(deadline) {
+			if attempt > 1 {
+				line = fmt.Sprintf("%s (attempt %d)", line, attempt)
+			}
+			return code, line
+		}
+		time.Sleep(pause)
+	}
 }
 
 // Check GETs rawURL and returns the exit code (0 on 2xx) and the one line to print.

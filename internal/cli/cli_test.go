@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -96,6 +97,34 @@ func TestInstallCopiesTheBinaryExecutable(t *testing.T) {
 
 	code, _, _ = run("install")
 	assert.Equal(t, 2, code)
+}
+
+// A check that is refused at first (a network policy engine that has not seen the new
+// client pod yet) succeeds within --retry-for, and says on which attempt; without
+// --retry-for it fails at once; a usage error is never retried.
+func TestCheckRetriesForAWhileWhenAsked(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	code, out, _ := run("check", "--retry-for", "5s", "--retry-every", "10ms", srv.URL)
+	assert.Equal(t, 0, code, out)
+	assert.Contains(t, out, "(attempt 3)")
+	assert.Equal(t, 1, strings.Count(out, "\n"), "exactly one line")
+
+	calls.Store(0)
+	code, out, _ = run("check", srv.URL)
+	assert.Equal(t, 1, code, out)
+	assert.Equal(t, int32(1), calls.Load(), "one attempt without --retry-for")
+
+	code, _, _ = run("check", "--retry-for", "5s", "localhost:8000")
+	assert.Equal(t, 2, code, "a usage error is not retried")
+	code, _, _ = run("check", "--retry-every", "0s", srv.URL)
+	assert.Equal(t, 2, code, "--retry-every must be positive")
 }
 
 func TestCheckCommand(t *testing.T) {

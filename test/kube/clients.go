@@ -24,9 +24,16 @@ func ClientPod(name, image string, labels map[string]string, url string, headers
 	for _, h := range headers {
 		args = append(args, "-header="+h)
 	}
+	return Client(name, image, labels, args...)
+}
+
+// Client runs getclient with args (see cmd/getclient); without -interval it makes one
+// request and the pod ends Succeeded or Failed (it is never restarted).
+func Client(name, image string, labels map[string]string, args ...string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
 		Spec: corev1.PodSpec{
+			RestartPolicy:                 corev1.RestartPolicyNever,
 			TerminationGracePeriodSeconds: Ptr(int64(1)),
 			AutomountServiceAccountToken:  Ptr(false),
 			Containers: []corev1.Container{{

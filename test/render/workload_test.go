@@ -300,3 +300,34 @@ func TestServiceMonitorAndPrometheusRuleScrapeTheMetricsServiceOnly(t *testing.T
 	}
 	assert.Empty(t, invariants.Check(m))
 }
+
+// In sidecar mode the agent runs in its own container: a disk check can only judge the
+// data volume, so the chart mounts it there (writable: the check writes a probe file),
+// and refuses a disk check on any other path instead of rendering a pod that never
+// becomes Ready.
+func TestASidecarDiskCheckSeesTheDataVolumeAndNothingElse(t *testing.T) {
+	t.Parallel()
+	check := func(path string) string {
+		return "health:\n  mode: sidecar\n  checks:\n    - {name: data, type: disk, path: " + path + ", critical: true, intervalSeconds: 30, timeoutSeconds: 5}\n"
+	}
+	m := mustRender(t, []string{writeValues(t, "disk.yaml", check("/app/ktem_app_data/uploads"))}, nil)
+	agent := container(t, m, "health-agent")
+	var mounted *corev1.VolumeMount
+	for i := range agent.VolumeMounts {
+		if agent.VolumeMounts[i].Name == "data" {
+			mounted = &agent.VolumeMounts[i]
+		}
+	}
+	require.NotNil(t, mounted, "the data volume is not mounted in the agent's container")
+	assert.Equal(t, "/app/ktem_app_data", mounted.MountPath)
+	assert.False(t, mounted.ReadOnly)
+
+	_, err := renderInProcess(t, []string{writeValues(t, "elsewhere.yaml", check("/var/lib/other"))}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "health.checks[0].path")
+
+	noDisk := mustRender(t, nil, map[string]string{"health.mode": "sidecar"})
+	for _, vm := range container(t, noDisk, "health-agent").VolumeMounts {
+		assert.NotEqual(t, "data", vm.Name, "without a disk check the agent does not mount the data volume")
+	}
+}

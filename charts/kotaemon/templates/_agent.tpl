@@ -168,4 +168,15 @@ checks:
     {{- toYaml $h.securityContext | nindent 4 }}
   volumeMounts:
     {{- include "kotaemon.agentVolumeMounts" $root | nindent 4 }}
+    {{- if include "kotaemon.hasDiskCheck" $root }}
+    # A disk check judges the data volume from here: the same volume, writable (the
+    # check proves it can write), at the path the app uses.
+    - name: data
+      mountPath: {{ include "kotaemon.dataDir" $root }}
+    {{- end }}
+{{- end -}}
+
+{{/* Does any dependency check look at a disk? */}}
+{{- define "kotaemon.hasDiskCheck" -}}
+{{- range .Values.health.checks }}{{ if eq .type "disk" }}true{{ end }}{{ end -}}
 {{- end -}}

@@ -4,6 +4,7 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 */}}
 {{- define "kotaemon.checkGuards" -}}
 {{- $table := .Files.Get "files/check-types.yaml" | fromYaml -}}
+{{- $mode := include "kotaemon.mode" . | fromYaml -}}
 {{- $seen := dict -}}
 {{- range $i, $c := .Values.health.checks -}}
 {{- $f := printf "health.checks[%d]" $i -}}
@@ -27,6 +28,9 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- if not (index $c $k) -}}
 {{- fail (printf "%s.%s is required for type %s" $f $k $c.type) -}}
 {{- end -}}
+{{- end -}}
+{{- if and (eq $c.type "disk") (eq $mode.agent "serve") (not (hasPrefix (printf "%s/" (include "kotaemon.dataDir" $)) (printf "%s/" (trimSuffix "/" $c.path)))) -}}
+{{- fail (printf "%s.path %q: in sidecar mode the agent's container has only the data volume (%s); a disk check must look at it or below it" $f $c.path (include "kotaemon.dataDir" $)) -}}
 {{- end -}}
 {{- if and (eq $c.type "generate") (not $c.provider) -}}
 {{- fail (printf "%s.provider (openai or ollama) is required for type generate" $f) -}}

@@ -65,6 +65,9 @@ app.kubernetes.io/part-of: kotaemon
 {{- end -}}
 {{- end -}}
 
+{{/* Where Kotaemon keeps all its state (SQLite, vector and doc stores, uploads). */}}
+{{- define "kotaemon.dataDir" -}}/app/ktem_app_data{{- end -}}
+
 {{/* Where the agent lives inside pods (see docs/agent-config.md). */}}
 {{- define "kotaemon.agentBinDir" -}}/opt/kotaemon-health/bin{{- end -}}
 {{- define "kotaemon.agentConfigDir" -}}/etc/kotaemon-health{{- end -}}

@@ -1,0 +1,184 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/test/kube"
+)
+
+// rollout is a pod template change: helm upgrade with it replaces every pod.
+func rollout(n int) layer {
+	return layer{"podAnnotations": map[string]any{"kotaemon-k8s/rollout": fmt.Sprint(n)}}
+}
+
+// createPod creates a pod of the suite's own (a client) in the scenario's namespace.
+func (r *release) createPod(p *corev1.Pod) {
+	r.t.Helper()
+	_, err := r.c.Client.CoreV1().Pods(r.ns).Create(context.Background(), p, metav1.CreateOptions{})
+	require.NoError(r.t, err)
+}
+
+// logLines is every line a pod's container printed so far.
+func (r *release) logLines(pod string) []string {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := r.c.Client.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{}).DoRaw(ctx)
+	require.NoError(r.t, err)
+	s := strings.TrimSpace(string(b))
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// serviceURL is the release's app Service as pods in the namespace reach it.
+func serviceURL(path string) string { return "http://" + serviceName + path }
+
+// PB-07 (a). Created: two replicas with external stores (RollingUpdate, maxUnavailable
+// 0), and a client sending a request through the app Service every 100 ms with
+// keep-alive off. Happens: a helm upgrade that changes the pod template replaces both
+// pods. Must hold: not one request fails, before, during or after the rollout.
+func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t, "pb07a")
+	twoReplicas := parseLayer("replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\n")
+	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes, twoReplicas)
+	p := probesOf(r.deployment())
+	recordWindows(r.tl, p)
+	r.awaitRollout(2, podStart+window(p.startup))
+
+	r.createPod(kube.Client("traffic", r.im.client, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
+	kube.Await(t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
+		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, "traffic", "", 5)
+		if err != nil {
+			return false, err.Error()
+		}
+		return kube.AllPrefixed(lines, 5, "OK 200"), strings.Join(lines, "|")
+	})
+
+	r.upgrade(rollout(1))
+	r.awaitRollout(2, 2*(podStart+window(p.startup)))
+	// Requests keep flowing for a while after the last old pod is gone.
+	time.Sleep(5 * time.Second) // traffic after the rollout, not a wait for a condition
+	r.tl.Mark("traffic-end", "")
+
+	lines := r.logLines("traffic")
+	var failed []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "OK 200") {
+			failed = append(failed, l)
+		}
+	}
+	t.Logf("%d requests through the Service during the rollout, %d failed", len(lines), len(failed))
+	r.tl.Mark("requests", fmt.Sprintf("%d sent, %d failed", len(lines), len(failed)))
+	assert.Empty(t, failed, "failed requests during a rolling upgrade")
+	assert.Greater(t, len(lines), 20, "too few requests to show anything")
+}
+
+// awaitRollout waits until the Deployment has exactly n updated, ready pods and no old one.
+func (r *release) awaitRollout(n int32, bound time.Duration) {
+	r.t.Helper()
+	kube.Await(r.t, fmt.Sprintf("the rollout completes with %d ready pods", n), bound, func(ctx context.Context) (bool, string) {
+		d, err := r.c.Client.AppsV1().Deployments(r.ns).Get(ctx, serviceName, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		s := d.Status
+		done := s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == n && s.ReadyReplicas == n && s.Replicas == n
+		return done, fmt.Sprintf("generation %d/%d updated=%d ready=%d total=%d", s.ObservedGeneration, d.Generation, s.UpdatedReplicas, s.ReadyReplicas, s.Replicas)
+	})
+}
+
+// inFlightSeconds is how long PB-07 (b)'s request holds a worker: longer than the
+// agent's drain delay, shorter than drain + stop.
+const inFlightSeconds = 6
+
+// PB-07 (b). Created: one replica (Recreate) with fast probes, and a request in flight
+// through the Service that holds a worker for inFlightSeconds. Happens: a helm upgrade
+// replaces the pod, so the old one gets SIGTERM. Must hold: the old pod leaves the
+// Service's ready endpoints before the app gets SIGTERM (the agent's drain delay); the
+// app gets SIGTERM, not only SIGKILL, and exits 0 within the grace period; the request in
+// flight completes.
+func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t, "pb07b")
+	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes)
+	p := probesOf(r.deployment())
+	recordWindows(r.tl, p)
+	old := r.onePod()
+	r.awaitReady(old, "before the upgrade", podStart+window(p.startup))
+	kube.Await(t, "the Service routes to the pod", proxySync, func(ctx context.Context) (bool, string) {
+		eps, err := kube.EndpointReadiness(ctx, r.c.Client, r.ns, serviceName)
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, ready := range eps {
+			if ready {
+				return true, ""
+			}
+		}
+		return false, fmt.Sprint(eps)
+	})
+
+	r.createPod(kube.Client("inflight", r.im.client, nil, "-url="+serviceURL(kotaemon.WorkPath(inFlightSeconds)), "-timeout=60s"))
+	kube.Await(t, "the request is in flight", podStart, func(ctx context.Context) (bool, string) {
+		st, err := r.state(ctx, old)
+		if err != nil {
+			return false, err.Error()
+		}
+		return st.InFlight >= 1, fmt.Sprintf("in flight: %d", st.InFlight)
+	})
+
+	upgradeAt := time.Now()
+	r.upgrade(rollout(1))
+	var sigterm time.Time // on the test's clock
+	kube.Await(t, "the app gets SIGTERM", p.grace+statusSlack, func(ctx context.Context) (bool, string) {
+		sent := time.Now()
+		st, err := r.state(ctx, old)
+		if err != nil {
+			return false, err.Error()
+		}
+		if st.SigtermAt == nil {
+			return false, "no SIGTERM yet"
+		}
+		// The stand-in's clock may differ from the test's: shift its time by the offset
+		// seen in this very request (its "now" against the request's midpoint).
+		offset := st.Now.Sub(sent.Add(time.Since(sent) / 2))
+		sigterm = st.SigtermAt.Add(-offset)
+		return true, ""
+	})
+	r.tl.Mark("app-sigterm", sigterm.UTC().Format(time.RFC3339Nano))
+
+	left := r.tl.Find("endpoint", "endpoint-not-ready", serviceName+"/"+old, upgradeAt)
+	require.NotEmpty(t, left, "the old pod never left the Service's ready endpoints")
+	t.Logf("the old pod left the ready endpoints %s before the app got SIGTERM", sigterm.Sub(left[0].At).Round(10*time.Millisecond))
+	assert.True(t, left[0].At.Before(sigterm), "the app got SIGTERM (%s) before its pod left the ready endpoints (%s)", sigterm, left[0].At)
+
+	kube.Await(t, "the old app exits within the grace period", p.grace+statusSlack, func(context.Context) (bool, string) {
+		ends := r.tl.Find("container", "terminated", old+"/kotaemon", upgradeAt)
+		if len(ends) == 0 {
+			return false, "not terminated yet"
+		}
+		require.Contains(t, ends[0].Detail, "exit 0", "the app's container did not exit cleanly")
+		return true, ""
+	})
+	kube.Await(t, "the request in flight completes", p.grace+statusSlack, func(ctx context.Context) (bool, string) {
+		c, why := r.pod(ctx, "inflight")
+		if c == nil {
+			return false, why
+		}
+		return c.Status.Phase == corev1.PodSucceeded || c.Status.Phase == corev1.PodFailed, string(c.Status.Phase)
+	})
+	assert.Equal(t, []string{"OK 200 done"}, r.logLines("inflight"), "the request in flight at SIGTERM")
+}
