@@ -242,4 +242,3 @@ func (r *release) liveManifest() *invariants.Manifest {
 	require.Len(r.t, m.Deployments, 1, "the release's Deployment")
 	return m
 }
-
