@@ -13,5 +13,15 @@ help: ## list the targets
 
 # With KUBECONFIG set the deploy suite runs against that cluster; without it the embedded
 # cluster is started, smoke-tested, and used.
-.PHONY: test
-test: test-render test-agent $(if $(strip $(KUBECONFIG)),,test-cluster) test-deploy ## run every suite: render, agent, and the cluster suites (KUBECONFIG or the embedded cluster)
+.PHONY: test test-unit vet
+test: vet test-unit test-render $(if $(strip $(KUBECONFIG)),,test-cluster) test-deploy ## run every suite: vet, unit, render, and the cluster suites (KUBECONFIG or the embedded cluster)
+
+# Every package that needs neither helm nor a cluster: the agent, the stand-ins, the
+# invariants package, the image builder, the cluster's own code, the tools.
+UNIT_PKGS = $(shell go list ./... | grep -v -e /test/render -e /test/deploy -e /test/smoke)
+
+test-unit: ## unit tests of every package that needs neither helm nor a cluster, with the race detector
+	go test -race -count=1 $(UNIT_PKGS)
+
+vet: ## go vet over every package
+	go vet ./...

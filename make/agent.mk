@@ -2,7 +2,7 @@
 # benchmarks and its OCI image. The image name and tag live in ONE place, the chart's
 # values.yaml (health.image.repository / health.image.tag); the binary's version is
 # stamped from the same tag.
-AGENT_PKGS      := ./cmd/kotaemon-health/... ./internal/... ./bench/... ./ociimage/... ./cmd/imagebuild/...
+AGENT_PKGS      := ./cmd/kotaemon-health/... ./internal/...
 AGENT_BIN       := $(CURDIR)/bin/kotaemon-health
 AGENT_DIST      := $(CURDIR)/dist
 AGENT_VALUES    := charts/kotaemon/values.yaml

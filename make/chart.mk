@@ -15,7 +15,7 @@ test-render: $(HELM) ## render suite: every values file x every mode, invariants
 
 lint: $(HELM) ## helm lint --strict with every values file, and go vet
 	@for f in values/*.yaml; do echo "lint $$f"; $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION) >/dev/null || { $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION); exit 1; }; done
-	go vet ./...
+	$(MAKE) --no-print-directory vet
 
 template: $(HELM) ## render one environment: make template ENV=prod
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
@@ -23,11 +23,11 @@ template: $(HELM) ## render one environment: make template ENV=prod
 
 # The main job. With KUBECONFIG set it installs there; without, it brings the embedded
 # cluster up (cluster.mk), loads the agent image built by `make image` and installs into
-# it, with persistence off: the embedded cluster has no storage provisioner, and no
-# registry, so the Kotaemon image itself must be imported there first
+# it (its default StorageClass serves the chart's persistence). The embedded cluster has
+# no registry: the Kotaemon image itself must be imported there first
 # (make load-images IMAGES=kotaemon.tar) for the pod to start.
 INSTALL_ARGS ?=
-EMBEDDED_INSTALL_ARGS := --set persistence.enabled=false --set health.image.pullPolicy=Never --set image.pullPolicy=Never
+EMBEDDED_INSTALL_ARGS := --set health.image.pullPolicy=Never --set image.pullPolicy=Never
 
 install: $(HELM) ## install ENV (default dev) into the cluster in KUBECONFIG, or the embedded local cluster
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
@@ -47,9 +47,19 @@ uninstall: $(HELM) ## remove the release (the data PVC is kept: helm.sh/resource
 docs: ## regenerate the chart README's values table from values.yaml
 	go run ./cmd/valuesdoc -chart $(CHART)
 
-test-deploy: cluster-ensure $(HELM) ## deploy suite: the chart against a real API server (KUBECONFIG, or the embedded cluster)
+# The suite builds its images (the agent, the stand-ins, the client) with `go build`
+# inside the cluster's network namespace, where there is no network: the build below
+# fetches their modules and warms the cache first. Scenarios mostly wait on the
+# kubelet, so many run at once.
+DEPLOY_PARALLEL ?= 16
+DEPLOY_RUN ?= .
+
+test-deploy: cluster-ensure $(HELM) ## deploy suite: installs the chart and proves PB-01..PB-10 in a real cluster (KUBECONFIG, or the embedded one); DEPLOY_RUN=regexp picks scenarios
 	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
-	cd test/deploy && $(SUITE_ENV) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=20m
+	go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
+		&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
+	cd test/deploy && $(SUITE_ENV) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=30m \
+		-test.parallel=$(DEPLOY_PARALLEL) -test.run='$(DEPLOY_RUN)'
 
 golden: $(HELM) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff
 	UPDATE_GOLDEN=1 $(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' -run '^TestEveryValuesFileInEveryModeRendersAsItsGoldenFile$$' ./test/render

@@ -14,12 +14,8 @@
 # A target that uses $(CLUSTER_EXEC) depends on cluster-up (or cluster-ensure), which also
 # builds $(LOCALCLUSTER). The command keeps its working directory and environment; PATH
 # gains the cluster's kubectl (after any other), bin/ (helm) is already on it.
-# So `make install ENV=x` reads: "KUBECONFIG set -> use it; otherwise cluster-up, then
-# install inside the namespace":
-#   install: cluster-ensure $(HELM)
-#   	$(KUBE_EXEC) $(HELM) upgrade --install kotaemon charts/kotaemon -f values/$(ENV).yaml ...
 # Commands run inside the namespace cannot reach the Go module proxy: build test binaries
-# (or `go mod download`) before, or rely on the module cache, which CI keeps.
+# (and anything they `go build`) before, as test-deploy does.
 
 LOCALCLUSTER       := $(BIN)/localcluster
 CLUSTER_KUBECONFIG := $(CURDIR)/.cache/cluster/kubeconfig

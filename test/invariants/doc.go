@@ -1,6 +1,7 @@
-// Package invariants checks the probe invariants of ../../../shared/docs/INVARIANTS.md
-// (PI-01..PI-15) on rendered manifests. It is the one place where those rules live:
-// the render suite, the deploy suite and users' own pipelines all call it.
+// Package invariants checks the probe invariants PI-01..PI-15 of docs/invariants.md on
+// rendered manifests, or on the objects an API server stored. It is the one place where
+// those rules live as code: the render suite, the deploy suite and users' own pipelines
+// all call it.
 //
 //	m, err := invariants.Decode(renderedYAML) // strict: unknown fields are errors (PI-15)
 //	for _, v := range invariants.Check(m) { fmt.Println(v) }

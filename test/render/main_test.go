@@ -1,6 +1,6 @@
 // Package render is the render suite: it renders the chart (no cluster) for every values
 // file and every health mode, for tables of overrides and for random probe timings, and
-// holds every result to the invariants of INVARIANTS.md.
+// holds every result to the invariants of docs/invariants.md.
 package render
 
 import (

@@ -1,5 +1,5 @@
 {{/*
-Guards: cross-field rules from INVARIANTS.md that a JSON schema cannot express. A broken
+Guards: cross-field rules of docs/invariants.md that a JSON schema cannot express. A broken
 rule stops the render; the message names the invariant, the key and the values. Probe
 rules read the resolved probes, so custom replacements are held to the same rules.
 */}}
