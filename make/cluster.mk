@@ -1,4 +1,4 @@
-# The embedded local cluster (cluster/README.md): real Kubernetes v1.34.4 built from the
+# The embedded local cluster (cluster/README.md): real Kubernetes (make/versions.mk) built from the
 # Go module proxy, containerd/runc/CNI from Debian, inside the network namespace
 # `kotaemon-k8s` with no route off the machine. The logic is Go (cluster/localcluster);
 # these targets are its front door. Needs root on Linux; anywhere else, point KUBECONFIG

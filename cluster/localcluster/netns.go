@@ -60,9 +60,16 @@ func setupNetNS() error {
 // hostGuardCIDRs cover every cluster address. On the host they get "unreachable" routes,
 // so a client started outside the namespace by mistake fails at once on this machine
 // instead of sending a cluster address out through the host's default route.
-var hostGuardCIDRs = []string{"10.255.0.0/16", ServiceCIDR, PodCIDR}
+var hostGuardCIDRs = []string{NodeIP + "/32", ServiceCIDR, PodCIDR}
+
+// legacyGuardCIDRs were guarded by earlier versions; down removes them too. (The whole
+// node /16 was guarded once, which swallowed a host DNS resolver living in it.)
+var legacyGuardCIDRs = []string{"10.255.0.0/16"}
 
 func guardHostRoutes() error {
+	if err := resolversOutside(hostGuardCIDRs); err != nil {
+		return err
+	}
 	for _, c := range hostGuardCIDRs {
 		out, err := run("ip", "route", "add", "unreachable", c)
 		if err != nil && !strings.Contains(out, "File exists") {
@@ -80,7 +87,7 @@ func guardHostRoutes() error {
 }
 
 func removeHostRoutes() {
-	for _, c := range hostGuardCIDRs {
+	for _, c := range append(append([]string{}, hostGuardCIDRs...), legacyGuardCIDRs...) {
 		if show, _ := run("ip", "route", "show", "exact", c); strings.HasPrefix(strings.TrimSpace(show), "unreachable") {
 			_, _ = run("ip", "route", "del", "unreachable", c)
 		}
@@ -177,4 +184,27 @@ func setEnv(env []string, vars map[string]string) []string {
 		out = append(out, k+"="+v)
 	}
 	return out
+}
+
+// resolversOutside refuses a host whose DNS resolver lives in an address range the
+// cluster guards: the guard route would cut the host's name resolution (and with it
+// the module proxy and image pulls) for as long as the cluster runs.
+func resolversOutside(cidrs []string) error {
+	b, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil {
+		return nil // no resolver configured: nothing to cut
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "nameserver" {
+			continue
+		}
+		ip := net.ParseIP(f[1])
+		for _, c := range cidrs {
+			if _, n, err := net.ParseCIDR(c); err == nil && ip != nil && n.Contains(ip) {
+				return unsupported("the host's DNS resolver " + f[1] + " is inside " + c + ", which the cluster uses")
+			}
+		}
+	}
+	return nil
 }

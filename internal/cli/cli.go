@@ -30,7 +30,7 @@ const usage = `usage:
   kotaemon-health supervise --config FILE -- CMD [ARGS...]   wrapper mode: run CMD as a child, serve health
   kotaemon-health serve --config FILE                        sidecar mode: serve health, no child
   kotaemon-health install DIR                                copy this binary to DIR/kotaemon-health
-  kotaemon-health check [--timeout D] [--header K:V] URL     exit 0 on a 2xx answer
+  kotaemon-health check [--timeout D] [--retry-for D] [--header K:V] URL   exit 0 on a 2xx answer
   kotaemon-health version
 `
 
