@@ -16,9 +16,11 @@ help: ## list the targets
 .PHONY: test test-unit vet
 test: vet test-unit test-render $(if $(strip $(KUBECONFIG)),,test-cluster) test-deploy ## run every suite: vet, unit, render, and the cluster suites (KUBECONFIG or the embedded cluster)
 
-# Every package that needs neither helm nor a cluster: the agent, the stand-ins, the
-# invariants package, the image builder, the cluster's own code, the tools.
-UNIT_PKGS = $(shell go list ./... | grep -v -e /test/render -e /test/deploy -e /test/smoke)
+# Every package with tests that needs neither helm nor a cluster: the agent, the
+# stand-ins, the invariants package, the image builder, the cluster's own code, the tools.
+# (Packages without tests are left out: test/chart and test/kube link terratest, whose
+# dependencies would only be compiled again with -race.)
+UNIT_PKGS = $(shell go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -v -e /test/render -e /test/deploy -e /test/smoke)
 
 test-unit: ## unit tests of every package that needs neither helm nor a cluster, with the race detector
 	go test -race -count=1 $(UNIT_PKGS)

@@ -13,10 +13,11 @@ import (
 	"k8s.io/utils/ptr"
 )
 
-// The fixtures are the chart's prod values rendered in wrapper and sidecar mode.
+// The fixtures are the chart's prod values rendered in wrapper and sidecar mode: the
+// render suite's golden files, so they follow the chart (make golden rewrites them).
 func load(t *testing.T, name string) *Manifest {
 	t.Helper()
-	data, err := os.ReadFile("testdata/" + name)
+	data, err := os.ReadFile("../render/testdata/golden/" + name)
 	require.NoError(t, err)
 	m, err := Decode(data)
 	require.NoError(t, err)
