@@ -27,6 +27,28 @@ func NewRenderer() (*Renderer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("loading the chart: %w", err)
 	}
+	return newRenderer(c)
+}
+
+// unguarded replaces the guards with a no-op: of two definitions of a template the one
+// parsed last wins (helm parses a directory's files in reverse name order), unless it is
+// empty, hence the assignment.
+const unguarded = `{{- define "kotaemon.guards" -}}{{- $refuseNothing := true -}}{{- end -}}`
+
+// NewUnguardedRenderer renders what the chart would render if it refused nothing: no
+// schema, no guards. Only for tests that compare the chart's refusals with another
+// judge's (the agent's loader): never a way to install.
+func NewUnguardedRenderer() (*Renderer, error) {
+	c, err := loader.Load(Dir())
+	if err != nil {
+		return nil, fmt.Errorf("loading the chart: %w", err)
+	}
+	c.Schema = nil
+	c.Templates = append(c.Templates, &helmchart.File{Name: "templates/_0_unguarded.tpl", Data: []byte(unguarded)})
+	return newRenderer(c)
+}
+
+func newRenderer(c *helmchart.Chart) (*Renderer, error) {
 	kv, err := chartutil.ParseKubeVersion(KubeVersion)
 	if err != nil {
 		return nil, err

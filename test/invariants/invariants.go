@@ -201,6 +201,9 @@ func timingFloors(_ *Manifest, w *workload) []string {
 		if kind != Startup && p.FailureThreshold < 3 {
 			out = append(out, fmt.Sprintf("%s failureThreshold %d < 3", kind, p.FailureThreshold))
 		}
+		if p.TimeoutSeconds > p.PeriodSeconds {
+			out = append(out, fmt.Sprintf("%s timeoutSeconds %d > periodSeconds %d", kind, p.TimeoutSeconds, p.PeriodSeconds))
+		}
 	}
 	return out
 }
@@ -326,7 +329,8 @@ func guardedPrefix(path string, a *agentConfig) string {
 		guarded = append(guarded, a.Paths.Live, a.Paths.Ready, a.Paths.Metrics)
 	}
 	for _, g := range guarded {
-		if g != "" && strings.HasPrefix(path, g) {
+		// Path segments, not characters: /metrics-dashboard is not /metrics.
+		if g != "" && (strings.TrimSuffix(path, "/") == g || strings.HasPrefix(path, g+"/")) {
 			return g
 		}
 	}

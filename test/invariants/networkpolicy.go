@@ -37,7 +37,11 @@ func checkNetworkPolicies(_ *Manifest, w *workload) []string {
 			}
 			if ports[w.AppPort] {
 				for _, p := range r.From {
-					appPeers[fmt.Sprint(p)] = true
+					// An address block is how node CIDRs are admitted: where the kubelet
+					// probes both ports (sidecar mode) it rightly reaches both.
+					if p.IPBlock == nil {
+						appPeers[fmt.Sprint(p)] = true
+					}
 				}
 			}
 		}

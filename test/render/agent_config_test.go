@@ -94,7 +94,7 @@ func everyCheckType(t *testing.T) string {
     - {name: milvus, type: milvus, url: "http://milvus:9091", critical: false, intervalSeconds: 10, timeoutSeconds: 2}
     - {name: chroma, type: chroma, url: "http://chroma:8000", critical: false, intervalSeconds: 10, timeoutSeconds: 2}
     - {name: tei, type: tei, url: "http://tei:8080", critical: false, intervalSeconds: 10, timeoutSeconds: 2}
-    - {name: web, type: http, url: "https://web.internal", path: /status, expectedStatus: [200, 204], critical: false, intervalSeconds: 10, timeoutSeconds: 2}
+    - {name: web, type: http, url: "https://web.tools.svc.cluster.local", path: /status, expectedStatus: [200, 204], critical: false, intervalSeconds: 10, timeoutSeconds: 2}
     - {name: db, type: tcp, address: "db:5432", critical: true, intervalSeconds: 10, timeoutSeconds: 2}
     - {name: data, type: disk, path: /app/ktem_app_data, minFreeBytes: 1073741824, critical: true, intervalSeconds: 60, timeoutSeconds: 5}
     - {name: gen, type: generate, provider: ollama, url: "http://ollama:11434", model: "llama3.1:8b", critical: false, intervalSeconds: 600, timeoutSeconds: 60}

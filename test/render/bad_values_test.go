@@ -7,100 +7,148 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"kotaemon-k8s/test/chart"
 )
 
-// Bad values never render: each case fails with a message naming the key (schema) or the
-// invariant id and key (guards), and nothing is printed as a manifest. The table runs in
-// process (the helm SDK, same code path as `helm template`); a sample of it also runs
-// through the helm binary, which must exit non-zero with the same message.
+// badValues is one configuration that must not render.
+type badValues struct {
+	name   string
+	values string
+	want   []string // every one must appear in the error
+	only   []string // the health modes the rule applies in; nil: every mode
+}
+
+// asWritten runs a case with the health mode its values give (its subject is the mode).
+var asWritten = []string{""}
+
+// Bad values never render: each case fails, in every health mode it applies to, with a
+// message naming the key (schema) or the invariant id and key (guards), and nothing is
+// printed as a manifest. The table runs in process (the helm SDK, same code path as
+// `helm template`); a sample of it also runs through the helm binary, which must exit
+// non-zero with the same message.
 func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 	t.Parallel()
-	cases := []struct {
-		name   string
-		values string
-		want   []string // every one must appear in the error
-	}{
+	cases := []badValues{
 		// Wrong types.
-		{"period as a string", "probes:\n  readiness:\n    periodSeconds: ten\n", []string{"/probes/readiness/periodSeconds"}},
-		{"timeout as a fraction", "probes:\n  liveness:\n    timeoutSeconds: 4.5\n", []string{"/probes/liveness/timeoutSeconds"}},
-		{"enabled as a string", "probes:\n  startup:\n    enabled: \"yes\"\n", []string{"/probes/startup/enabled"}},
-		{"command as a string", "kotaemon:\n  command: python app.py\n", []string{"/kotaemon/command"}},
-		{"checks as a map", "health:\n  checks:\n    llm: {}\n", []string{"/health/checks"}},
+		{"period as a string", "probes:\n  readiness:\n    periodSeconds: ten\n", []string{"/probes/readiness/periodSeconds"}, nil},
+		{"timeout as a fraction", "probes:\n  liveness:\n    timeoutSeconds: 4.5\n", []string{"/probes/liveness/timeoutSeconds"}, nil},
+		{"enabled as a string", "probes:\n  startup:\n    enabled: \"yes\"\n", []string{"/probes/startup/enabled"}, nil},
+		{"command as a string", "kotaemon:\n  command: python app.py\n", []string{"/kotaemon/command"}, nil},
+		{"checks as a map", "health:\n  checks:\n    llm: {}\n", []string{"/health/checks"}, nil},
 		// Negatives and out-of-range numbers.
-		{"negative initial delay", "probes:\n  readiness:\n    initialDelaySeconds: -1\n", []string{"/probes/readiness/initialDelaySeconds"}},
-		{"zero period", "probes:\n  startup:\n    periodSeconds: 0\n", []string{"/probes/startup/periodSeconds"}},
-		{"negative grace period", "terminationGracePeriodSeconds: -5\n", []string{"/terminationGracePeriodSeconds"}},
-		{"health port above 65535", "health:\n  port: 70000\n", []string{"/health/port"}},
-		{"expected start-up of zero", "probes:\n  startup:\n    expectedSeconds: 0\n", []string{"/probes/startup/expectedSeconds"}},
-		{"safety factor below 1.2", "probes:\n  startup:\n    safetyFactor: 1.1\n", []string{"/probes/startup/safetyFactor"}},
-		{"safety factor above 1.5", "probes:\n  startup:\n    safetyFactor: 2\n", []string{"/probes/startup/safetyFactor"}},
+		{"negative initial delay", "probes:\n  readiness:\n    initialDelaySeconds: -1\n", []string{"/probes/readiness/initialDelaySeconds"}, nil},
+		{"zero period", "probes:\n  startup:\n    periodSeconds: 0\n", []string{"/probes/startup/periodSeconds"}, nil},
+		{"negative grace period", "terminationGracePeriodSeconds: -5\n", []string{"/terminationGracePeriodSeconds"}, nil},
+		{"health port above 65535", "health:\n  port: 70000\n", []string{"/health/port"}, nil},
+		{"expected start-up of zero", "probes:\n  startup:\n    expectedSeconds: 0\n", []string{"/probes/startup/expectedSeconds"}, nil},
+		{"safety factor below 1.2", "probes:\n  startup:\n    safetyFactor: 1.1\n", []string{"/probes/startup/safetyFactor"}, nil},
+		{"safety factor above 1.5", "probes:\n  startup:\n    safetyFactor: 2\n", []string{"/probes/startup/safetyFactor"}, nil},
 		// Kubernetes API and PI-06 floors in the schema.
-		{"liveness successThreshold 2", "probes:\n  liveness:\n    successThreshold: 2\n", []string{"/probes/liveness/successThreshold"}},
-		{"startup successThreshold 3", "probes:\n  startup:\n    successThreshold: 3\n", []string{"/probes/startup/successThreshold"}},
-		{"readiness timeout 2", "probes:\n  readiness:\n    timeoutSeconds: 2\n", []string{"/probes/readiness/timeoutSeconds"}},
-		{"liveness failureThreshold 1", "probes:\n  liveness:\n    failureThreshold: 1\n", []string{"/probes/liveness/failureThreshold"}},
-		{"grace period on readiness", "probes:\n  readiness:\n    terminationGracePeriodSeconds: 10\n", []string{"terminationGracePeriodSeconds"}},
+		{"liveness successThreshold 2", "probes:\n  liveness:\n    successThreshold: 2\n", []string{"/probes/liveness/successThreshold"}, nil},
+		{"startup successThreshold 3", "probes:\n  startup:\n    successThreshold: 3\n", []string{"/probes/startup/successThreshold"}, nil},
+		{"readiness timeout 2", "probes:\n  readiness:\n    timeoutSeconds: 2\n", []string{"/probes/readiness/timeoutSeconds"}, nil},
+		{"liveness failureThreshold 1", "probes:\n  liveness:\n    failureThreshold: 1\n", []string{"/probes/liveness/failureThreshold"}, nil},
+		{"grace period on readiness", "probes:\n  readiness:\n    terminationGracePeriodSeconds: 10\n", []string{"terminationGracePeriodSeconds"}, nil},
 		// Unknown enums and keys.
-		{"unknown health mode", "health:\n  mode: proxy\n", []string{"/health/mode"}},
-		{"unknown details level", "health:\n  details: everyone\n", []string{"/health/details"}},
-		{"unknown auth mode", "health:\n  auth:\n    mode: basic\n", []string{"/health/auth/mode"}},
-		{"unknown flavour", "image:\n  flavour: huge\n", []string{"/image/flavour"}},
-		{"unknown check type", "health:\n  checks:\n    - {name: db, type: postgres, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"/health/checks/0/type"}},
-		{"unknown access mode", "persistence:\n  accessMode: Everything\n", []string{"/persistence/accessMode"}},
-		{"typo in a probe key", "probes:\n  liveness:\n    periodSecond: 10\n", []string{"periodSecond"}},
-		{"unknown top-level key", "replicas: 2\n", []string{"replicas"}},
-		{"health path without a slash", "health:\n  paths:\n    ready: health/ready\n", []string{"/health/paths/ready"}},
-		{"check url not http", "health:\n  checks:\n    - {name: llm, type: openai, url: \"ftp://llm\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"/health/checks/0/url"}},
-		{"check api key given inline", "health:\n  checks:\n    - {name: llm, type: openai, url: \"http://llm:8000/v1\", critical: true, intervalSeconds: 10, timeoutSeconds: 2, apiKey: {value: sk-123}}\n", []string{"/health/checks/0/apiKey"}},
+		{"unknown health mode", "health:\n  mode: proxy\n", []string{"/health/mode"}, asWritten},
+		{"unknown details level", "health:\n  details: everyone\n", []string{"/health/details"}, nil},
+		{"unknown auth mode", "health:\n  auth:\n    mode: basic\n", []string{"/health/auth/mode"}, nil},
+		{"unknown flavour", "image:\n  flavour: huge\n", []string{"/image/flavour"}, nil},
+		{"unknown check type", "health:\n  checks:\n    - {name: db, type: postgres, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"/health/checks/0/type"}, nil},
+		{"unknown access mode", "persistence:\n  accessMode: Everything\n", []string{"/persistence/accessMode"}, nil},
+		{"typo in a probe key", "probes:\n  liveness:\n    periodSecond: 10\n", []string{"periodSecond"}, nil},
+		{"unknown top-level key", "replicas: 2\n", []string{"replicas"}, nil},
+		{"health path without a slash", "health:\n  paths:\n    ready: health/ready\n", []string{"/health/paths/ready"}, nil},
+		{"check url not http", "health:\n  checks:\n    - {name: llm, type: openai, url: \"ftp://llm\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"/health/checks/0/url"}, nil},
+		{"check api key given inline", "health:\n  checks:\n    - {name: llm, type: openai, url: \"http://llm:8000/v1\", critical: true, intervalSeconds: 10, timeoutSeconds: 2, apiKey: {value: sk-123}}\n", []string{"/health/checks/0/apiKey"}, nil},
 		// Missing required.
-		{"check without a name", "health:\n  checks:\n    - {type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"/health/checks/0", "name"}},
-		{"kotaemon port removed", "kotaemon:\n  port: null\n", []string{"/kotaemon", "port"}},
-		{"tcp check without an address", "health:\n  checks:\n    - {name: db, type: tcp, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].address"}},
-		{"openai check without a url", "health:\n  checks:\n    - {name: llm, type: openai, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].url"}},
-		{"jwt without a secret", "health:\n  auth:\n    mode: jwt\n    jwt:\n      secretKey: hs\n", []string{"health.auth.existingSecret"}},
-		{"jwt with two keys", "health:\n  auth:\n    mode: jwt\n    existingSecret: s\n    jwt:\n      secretKey: hs\n      jwksKey: jwks\n", []string{"health.auth.jwt"}},
+		{"check without a name", "health:\n  checks:\n    - {type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"/health/checks/0", "name"}, nil},
+		{"kotaemon port removed", "kotaemon:\n  port: null\n", []string{"/kotaemon", "port"}, nil},
+		{"tcp check without an address", "health:\n  checks:\n    - {name: db, type: tcp, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].address"}, nil},
+		{"openai check without a url", "health:\n  checks:\n    - {name: llm, type: openai, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].url"}, nil},
+		{"jwt without a secret", "health:\n  auth:\n    mode: jwt\n    jwt:\n      secretKey: hs\n", []string{"health.auth.existingSecret"}, nil},
+		{"jwt with two keys", "health:\n  auth:\n    mode: jwt\n    existingSecret: s\n    jwt:\n      secretKey: hs\n      jwksKey: jwks\n", []string{"health.auth.jwt"}, nil},
 		// Each guard broken.
-		{"PI-01 liveness disabled", "probes:\n  liveness:\n    enabled: false\n", []string{"PI-01", "probes.liveness.enabled"}},
-		{"PI-02 live path equals ready path", "health:\n  paths:\n    live: /health/ready\n", []string{"PI-02", "/health/ready"}},
-		{"PI-03 startup on the ready endpoint", "probes:\n  startup:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      failureThreshold: 40\n      periodSeconds: 5\n", []string{"PI-03", "probes.startup"}},
-		{"PI-05 startup budget too short", "probes:\n  startup:\n    expectedSeconds: 120\n    periodSeconds: 5\n    failureThreshold: 20\n", []string{"PI-05", "probes.startup.expectedSeconds"}},
-		{"PI-05 liveness delay too short without startup", "probes:\n  startup:\n    enabled: false\n    expectedSeconds: 120\n  liveness:\n    initialDelaySeconds: 30\n", []string{"PI-05", "probes.liveness.initialDelaySeconds"}},
-		{"PI-05 liveness not after readiness without startup", "probes:\n  startup:\n    enabled: false\n    expectedSeconds: 100\n  readiness:\n    initialDelaySeconds: 200\n  liveness:\n    initialDelaySeconds: 200\n", []string{"PI-05", "probes.readiness.initialDelaySeconds"}},
-		{"PI-06 custom readiness timeout 1", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      timeoutSeconds: 1\n", []string{"PI-06", "probes.readiness.timeoutSeconds"}},
-		{"PI-06 custom liveness successThreshold 2", "probes:\n  liveness:\n    custom:\n      httpGet: {path: /health/live, port: health}\n      successThreshold: 2\n      timeoutSeconds: 5\n", []string{"PI-06", "probes.liveness.successThreshold"}},
-		{"PI-07 liveness faster than readiness", "probes:\n  liveness:\n    periodSeconds: 10\n  readiness:\n    periodSeconds: 20\n", []string{"PI-07", "probes.liveness.periodSeconds"}},
-		{"PI-08 health port equals app port", "health:\n  port: 7860\n", []string{"PI-08", "health.port"}},
-		{"PI-09 ready timeout not below the probe's", "health:\n  app:\n    readyTimeoutMs: 5000\n", []string{"PI-09", "health.app.readyTimeoutMs"}},
-		{"PI-09 live timeout not below startup's", "health:\n  app:\n    liveTimeoutMs: 3000\n", []string{"PI-09", "probes.startup.timeoutSeconds"}},
-		{"PI-10 ingress path on /health", "ingress:\n  enabled: true\n  hosts:\n    - host: k.example\n      paths:\n        - {path: /health, pathType: Prefix}\n", []string{"PI-10", "ingress.hosts[0].paths[0].path"}},
-		{"PI-13 replicas without external stores", "replicaCount: 2\n", []string{"PI-13", "kotaemon.externalStores"}},
-		{"PI-13 replicas on a ReadWriteOnce volume", "replicaCount: 2\nkotaemon:\n  externalStores: true\n", []string{"PI-13", "persistence.accessMode"}},
-		{"PI-14 grace period within the drain time", "terminationGracePeriodSeconds: 25\n", []string{"PI-14", "terminationGracePeriodSeconds", "health.shutdown"}},
-		{"PI-14 grace period on a custom readiness probe", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      timeoutSeconds: 5\n      terminationGracePeriodSeconds: 10\n", []string{"PI-14", "probes.readiness"}},
-		{"check timeout not below its interval", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 5, timeoutSeconds: 5}\n", []string{"health.checks[0].timeoutSeconds"}},
-		{"a key the check type does not read (url on tcp)", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", url: \"http://db\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].url", "not used by type tcp"}},
-		{"a key the check type does not read (model on tei)", "health:\n  checks:\n    - {name: emb, type: tei, url: \"http://tei:8080\", model: bge, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].model", "not used by type tei"}},
-		{"generate without a model", "health:\n  checks:\n    - {name: gen, type: generate, url: \"http://llm:8000/v1\", provider: openai, critical: false, intervalSeconds: 300, timeoutSeconds: 20}\n", []string{"health.checks[0].model", "required for type generate"}},
-		{"duplicate check names", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n    - {name: db, type: tcp, address: \"db2:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[1].name"}},
+		{"PI-01 liveness disabled", "probes:\n  liveness:\n    enabled: false\n", []string{"PI-01", "probes.liveness.enabled"}, nil},
+		{"PI-02 live path equals ready path", "health:\n  paths:\n    live: /health/ready\n", []string{"PI-02", "/health/ready"}, nil},
+		{"PI-03 startup on the ready endpoint", "probes:\n  startup:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      failureThreshold: 40\n      periodSeconds: 5\n", []string{"PI-03", "probes.startup"}, []string{"wrapper", "none"}},
+		{"PI-05 startup budget too short", "probes:\n  startup:\n    expectedSeconds: 120\n    periodSeconds: 5\n    failureThreshold: 20\n", []string{"PI-05", "probes.startup.expectedSeconds"}, nil},
+		{"PI-05 liveness delay too short without startup", "probes:\n  startup:\n    enabled: false\n    expectedSeconds: 120\n  liveness:\n    initialDelaySeconds: 30\n", []string{"PI-05", "probes.liveness.initialDelaySeconds"}, nil},
+		{"PI-05 liveness not after readiness without startup", "probes:\n  startup:\n    enabled: false\n    expectedSeconds: 100\n  readiness:\n    initialDelaySeconds: 200\n  liveness:\n    initialDelaySeconds: 200\n", []string{"PI-05", "probes.readiness.initialDelaySeconds"}, nil},
+		{"PI-06 custom readiness timeout 1", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      timeoutSeconds: 1\n", []string{"PI-06", "probes.readiness.timeoutSeconds"}, nil},
+		{"PI-06 custom liveness successThreshold 2", "probes:\n  liveness:\n    custom:\n      httpGet: {path: /health/live, port: health}\n      successThreshold: 2\n      timeoutSeconds: 5\n", []string{"PI-06", "probes.liveness.successThreshold"}, []string{"wrapper", "none"}},
+		{"PI-07 liveness faster than readiness", "probes:\n  liveness:\n    periodSeconds: 10\n  readiness:\n    periodSeconds: 20\n", []string{"PI-07", "probes.liveness.periodSeconds"}, nil},
+		{"PI-08 health port equals app port", "health:\n  port: 7860\n", []string{"PI-08", "health.port"}, nil},
+		{"PI-09 ready timeout not below the probe's", "health:\n  app:\n    readyTimeoutMs: 5000\n", []string{"PI-09", "health.app.readyTimeoutMs"}, []string{"wrapper", "sidecar"}},
+		{"PI-09 live timeout not below startup's", "health:\n  app:\n    liveTimeoutMs: 3000\n", []string{"PI-09", "probes.startup.timeoutSeconds"}, []string{"wrapper"}},
+		{"PI-10 ingress path on /health", "ingress:\n  enabled: true\n  hosts:\n    - host: k.example\n      paths:\n        - {path: /health, pathType: Prefix}\n", []string{"PI-10", "ingress.hosts[0].paths[0].path"}, nil},
+		{"PI-13 replicas without external stores", "replicaCount: 2\n", []string{"PI-13", "kotaemon.externalStores"}, nil},
+		{"PI-13 replicas on a ReadWriteOnce volume", "replicaCount: 2\nkotaemon:\n  externalStores: true\n", []string{"PI-13", "persistence.accessMode"}, nil},
+		{"PI-14 grace period within the drain time", "terminationGracePeriodSeconds: 25\n", []string{"PI-14", "terminationGracePeriodSeconds", "health.shutdown"}, []string{"wrapper"}},
+		{"PI-14 grace period on a custom readiness probe", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      timeoutSeconds: 5\n      terminationGracePeriodSeconds: 10\n", []string{"PI-14", "probes.readiness"}, nil},
+		{"check timeout not below its interval", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 5, timeoutSeconds: 5}\n", []string{"health.checks[0].timeoutSeconds"}, nil},
+		{"a key the check type does not read (url on tcp)", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", url: \"http://db\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].url", "not used by type tcp"}, nil},
+		{"a key the check type does not read (model on tei)", "health:\n  checks:\n    - {name: emb, type: tei, url: \"http://tei:8080\", model: bge, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].model", "not used by type tei"}, nil},
+		{"generate without a model", "health:\n  checks:\n    - {name: gen, type: generate, url: \"http://llm:8000/v1\", provider: openai, critical: false, intervalSeconds: 300, timeoutSeconds: 20}\n", []string{"health.checks[0].model", "required for type generate"}, nil},
+		// Configurations the API server accepts that could never work.
+		{"a check named like an agent component", "health:\n  checks:\n    - {name: app, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].name", "reserved"}, nil},
+		{"a relative disk path", "health:\n  checks:\n    - {name: d, type: disk, path: data, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].path", "absolute"}, nil},
+		{"a relative http path", "health:\n  checks:\n    - {name: h, type: http, url: \"http://h:80\", path: ready, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].path", "absolute"}, nil},
+		{"the metrics path on the live path", "health:\n  paths:\n    metrics: /health/live\n", []string{"health.paths.metrics", "health.paths.live"}, nil},
+		{"two replicas on a ReadWriteOncePod claim", "replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  accessMode: ReadWriteOncePod\n", []string{"PI-13", "ReadWriteOncePod"}, nil},
+		{"a number in the pod annotations", "podAnnotations:\n  replicas: 1\n", []string{"/podAnnotations/replicas"}, nil},
+		{"a boolean in the node selector", "nodeSelector:\n  gpu: true\n", []string{"/nodeSelector/gpu"}, nil},
+		{"a pod label that is a selector label", "podLabels:\n  app.kubernetes.io/component: web\n", []string{"podLabels.app.kubernetes.io/component", "selects"}, nil},
+		{"an invalid node CIDR", "networkPolicy:\n  enabled: true\n  nodeCIDRs: [\"10.0.0.0/33\"]\n", []string{"/networkPolicy/nodeCIDRs/0"}, nil},
+		{"a node CIDR that is an address", "networkPolicy:\n  enabled: true\n  nodeCIDRs: [\"10.0.0.1\"]\n", []string{"/networkPolicy/nodeCIDRs/0"}, nil},
+		{"an Ingress with no hosts", "ingress:\n  enabled: true\n  hosts: []\n", []string{"ingress.hosts"}, nil},
+		{"PI-06 readiness timeout above its period", "probes:\n  readiness:\n    periodSeconds: 3\n    timeoutSeconds: 4\n", []string{"PI-06", "probes.readiness.timeoutSeconds", "periodSeconds"}, nil},
+		{"PI-06 startup timeout above its period", "probes:\n  startup:\n    periodSeconds: 2\n    timeoutSeconds: 3\n", []string{"PI-06", "probes.startup.timeoutSeconds"}, nil},
+		{"a ServiceMonitor without metrics", "metrics:\n  enabled: false\n  serviceMonitor:\n    enabled: true\n", []string{"metrics.serviceMonitor.enabled", "metrics.enabled"}, nil},
+		{"a PrometheusRule without metrics", "metrics:\n  enabled: false\n  prometheusRule:\n    enabled: true\n", []string{"metrics.prometheusRule.enabled", "metrics.enabled"}, nil},
+		{"a ServiceMonitor without the agent", "health:\n  mode: none\nmetrics:\n  enabled: true\n  serviceMonitor:\n    enabled: true\n", []string{"metrics.serviceMonitor.enabled", "health.mode"}, []string{"none"}},
+		{"PI-08 a custom probe on an undeclared port", "probes:\n  liveness:\n    custom:\n      httpGet: {path: /health/live, port: 9999}\n      timeoutSeconds: 5\n      periodSeconds: 30\n      failureThreshold: 3\n", []string{"PI-08", "probes.liveness", "9999"}, nil},
+		{"PI-08 a custom probe on a port name its container lacks", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: metrics}\n      timeoutSeconds: 5\n", []string{"PI-08", "probes.readiness", "metrics"}, nil},
+		{"PI-10 an Ingress path under /metrics", "ingress:\n  enabled: true\n  hosts:\n    - host: k.example\n      paths:\n        - {path: /metrics/x, pathType: Prefix}\n", []string{"PI-10", "ingress.hosts[0].paths[0].path"}, nil},
+		{"a check outside the cluster with egress restricted", "networkPolicy:\n  enabled: true\n  egress:\n    enabled: true\nhealth:\n  checks:\n    - {name: llm, type: openai, url: \"https://api.openai.com/v1\", critical: true, intervalSeconds: 30, timeoutSeconds: 5}\n", []string{"health.checks[0]", "api.openai.com", "networkPolicy.egress.extraRules"}, nil},
+		{"a sidecar disk check off the data volume", "health:\n  checks:\n    - {name: d, type: disk, path: /var/lib/x, critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].path", "sidecar"}, []string{"sidecar"}},
+		{"PI-02 equal live and ready paths", "health:\n  paths:\n    live: /health\n    ready: /health\n", []string{"PI-02"}, nil},
+		{"jwt HS256 without a secret key", "health:\n  auth:\n    mode: jwt\n    existingSecret: s\n    jwt:\n      algorithms: [HS256]\n      jwksKey: jwks\n", []string{"health.auth.jwt"}, nil},
+		{"an unknown key under probes.startup", "probes:\n  startup:\n    perodSeconds: 5\n", []string{"/probes/startup", "perodSeconds"}, nil},
+		{"an unknown key under probes.readiness", "probes:\n  readiness:\n    timeout: 5\n", []string{"/probes/readiness", "timeout"}, nil},
+		{"duplicate check names", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n    - {name: db, type: tcp, address: \"db2:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[1].name"}, nil},
 	}
-	require.GreaterOrEqual(t, len(cases), 30)
+	require.GreaterOrEqual(t, len(cases), 60)
 	dir := t.TempDir()
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			file := filepath.Join(dir, filepath.Base(t.Name())+".yaml")
 			require.NoError(t, os.WriteFile(file, []byte(c.values), 0o644), "case %d", i)
-			renders := map[string]func(*testing.T, []string, map[string]string) (string, error){"in process": renderInProcess}
-			if i%8 == 0 {
-				renders["helm binary"] = render
+			modes := c.only
+			if modes == nil {
+				modes = chart.Modes
 			}
-			for how, renderWith := range renders {
-				out, err := renderWith(t, []string{file}, nil)
-				require.Error(t, err, "%s must refuse:\n%s", how, c.values)
-				for _, w := range c.want {
-					assert.Contains(t, err.Error(), w, how)
+			for _, mode := range modes {
+				renders := map[string]func(*testing.T, []string, map[string]string) (string, error){"in process": renderInProcess}
+				if i%8 == 0 {
+					renders["helm binary"] = render
 				}
-				assert.NotContains(t, out, "kind: Deployment", "%s: nothing is rendered", how)
+				for how, renderWith := range renders {
+					set := map[string]string{"health.mode": mode}
+					if mode == "" {
+						set = nil
+					}
+					out, err := renderWith(t, []string{file}, set)
+					if !assert.Error(t, err, "%s, %s mode, must refuse:\n%s", how, mode, c.values) {
+						continue
+					}
+					for _, w := range c.want {
+						assert.Contains(t, err.Error(), w, "%s, %s mode", how, mode)
+					}
+					assert.Empty(t, out, "%s, %s mode: nothing is rendered", how, mode)
+				}
 			}
 		})
 	}

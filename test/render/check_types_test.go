@@ -23,7 +23,8 @@ func TestTheChartsCheckTypesAreTheAgentsTable(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(chart.Dir(), "files", "check-types.yaml"))
 	require.NoError(t, err)
 	var file struct {
-		Keys  []string `json:"keys"`
+		Reserved []string `json:"reserved"`
+		Keys     []string `json:"keys"`
 		Types map[string]struct {
 			Keys     []string `json:"keys"`
 			Required []string `json:"required"`
@@ -31,6 +32,7 @@ func TestTheChartsCheckTypesAreTheAgentsTable(t *testing.T) {
 	}
 	require.NoError(t, yaml.UnmarshalStrict(b, &file))
 	assert.Equal(t, config.CheckKeys, file.Keys, "keys")
+	assert.Equal(t, config.ReservedComponentNames, file.Reserved, "reserved names")
 	require.Len(t, file.Types, len(config.CheckTypeTable))
 	for _, ct := range config.CheckTypeTable {
 		got, ok := file.Types[ct.Name]

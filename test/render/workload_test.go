@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -285,18 +286,17 @@ func TestServiceMonitorAndPrometheusRuleScrapeTheMetricsServiceOnly(t *testing.T
 	rule := kinds["PrometheusRule"]
 	require.NotNil(t, rule)
 	groups := rule["spec"].(map[string]any)["groups"].([]any)
-	var exprs []string
+	alerts := map[string]map[string]any{}
 	for _, r := range groups[0].(map[string]any)["rules"].([]any) {
 		rule := r.(map[string]any)
-		exprs = append(exprs, rule["expr"].(string))
-		if rule["alert"] == "KotaemonNotReady" {
-			// Longer than prod's liveness window (30 s x 5) plus a minute.
-			assert.Equal(t, "210s", rule["for"])
-		}
+		alerts[fmt.Sprint(rule["alert"])] = rule
 	}
-	require.Len(t, exprs, 3)
-	for _, e := range exprs {
-		assert.Contains(t, e, "kotaemon_health_")
+	require.Len(t, alerts, 3)
+	require.Contains(t, alerts, "KotaemonNotReady")
+	// Longer than prod's liveness window (30 s x 5) plus a minute.
+	assert.Equal(t, "210s", alerts["KotaemonNotReady"]["for"])
+	for name, a := range alerts {
+		assert.Contains(t, a["expr"], "kotaemon_health_", name)
 	}
 	assert.Empty(t, invariants.Check(m))
 }

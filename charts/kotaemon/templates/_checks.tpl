@@ -12,6 +12,9 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- fail (printf "%s.name %q is used twice" $f $c.name) -}}
 {{- end -}}
 {{- $_ := set $seen $c.name true -}}
+{{- if has $c.name $table.reserved -}}
+{{- fail (printf "%s.name %q is reserved for the agent's own component (reserved: %s): choose another name" $f $c.name (join ", " $table.reserved)) -}}
+{{- end -}}
 {{- if ge (int $c.timeoutSeconds) (int $c.intervalSeconds) -}}
 {{- fail (printf "%s.timeoutSeconds (%d) must be below intervalSeconds (%d)" $f (int $c.timeoutSeconds) (int $c.intervalSeconds)) -}}
 {{- end -}}
@@ -28,6 +31,17 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- if not (index $c $k) -}}
 {{- fail (printf "%s.%s is required for type %s" $f $k $c.type) -}}
 {{- end -}}
+{{- end -}}
+{{- $headers := dict -}}
+{{- range $j, $hd := $c.headers -}}
+{{- $canon := lower $hd.name -}}
+{{- if hasKey $headers $canon -}}
+{{- fail (printf "%s.headers[%d].name %q repeats a header (names are case-insensitive): keep one" $f $j $hd.name) -}}
+{{- end -}}
+{{- $_ := set $headers $canon true -}}
+{{- end -}}
+{{- if and (has $c.type (list "disk" "http")) $c.path (not (hasPrefix "/" $c.path)) -}}
+{{- fail (printf "%s.path %q must be absolute (start with /)" $f $c.path) -}}
 {{- end -}}
 {{- if and (eq $c.type "disk") (eq $mode.agent "serve") (not (hasPrefix (printf "%s/" (include "kotaemon.dataDir" $)) (printf "%s/" (trimSuffix "/" $c.path)))) -}}
 {{- fail (printf "%s.path %q: in sidecar mode the agent's container has only the data volume (%s); a disk check must look at it or below it" $f $c.path (include "kotaemon.dataDir" $)) -}}

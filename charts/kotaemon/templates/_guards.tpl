@@ -27,6 +27,24 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- fail (printf "PI-08: health.port (%d) must differ from kotaemon.port (%d)" (int $v.health.port) (int $v.kotaemon.port)) -}}
 {{- end -}}
 
+{{- /* PI-08: every probe, custom ones too, targets a port its own container declares. */ -}}
+{{- range $kind, $p := $probes -}}
+{{- $carrier := (index $mode.probes $kind).container -}}
+{{- $names := index $mode.ports $carrier -}}
+{{- $port := "" -}}
+{{- with $p.httpGet }}{{ $port = .port }}{{ end -}}
+{{- with $p.tcpSocket }}{{ $port = .port }}{{ end -}}
+{{- if ne (toString $port) "" -}}
+{{- $declared := false -}}
+{{- range $n := $names -}}
+{{- if or (eq (toString $port) $n) (eq (toString $port) (toString (get $ports $n))) }}{{ $declared = true }}{{ end -}}
+{{- end -}}
+{{- if not $declared -}}
+{{- fail (printf "PI-08: probes.%s targets port %v, which its container %s does not declare (it has %s): use one of those names or numbers" $kind $port $carrier (join ", " $names)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* PI-06: timing floors of the seed article and the Kubernetes API. */ -}}
 {{- range $kind, $p := $probes -}}
 {{- if lt (int $p.periodSeconds) 1 -}}
@@ -34,6 +52,9 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- end -}}
 {{- if and (ne $kind "readiness") (ne (int $p.successThreshold) 1) -}}
 {{- fail (printf "PI-06: probes.%s.successThreshold must be 1 for %s probes (got %d)" $kind $kind (int $p.successThreshold)) -}}
+{{- end -}}
+{{- if gt (int $p.timeoutSeconds) (int $p.periodSeconds) -}}
+{{- fail (printf "PI-06: probes.%s.timeoutSeconds (%d) must not exceed its periodSeconds (%d): a probe that outlasts its period stretches every window computed from it" $kind (int $p.timeoutSeconds) (int $p.periodSeconds)) -}}
 {{- end -}}
 {{- if and (ne $kind "startup") (lt (int $p.timeoutSeconds) 3) -}}
 {{- fail (printf "PI-06: probes.%s.timeoutSeconds must be >= 3 (got %d)" $kind (int $p.timeoutSeconds)) -}}
@@ -129,8 +150,8 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- if not $v.kotaemon.externalStores -}}
 {{- fail (printf "PI-13: replicaCount %d needs kotaemon.externalStores=true (SQLite, embedded Chroma and LanceDB cannot be shared)" (int $v.replicaCount)) -}}
 {{- end -}}
-{{- if and $v.persistence.enabled (eq $v.persistence.accessMode "ReadWriteOnce") -}}
-{{- fail (printf "PI-13: replicaCount %d cannot share persistence.accessMode ReadWriteOnce; disable persistence or use ReadWriteMany" (int $v.replicaCount)) -}}
+{{- if and $v.persistence.enabled (has $v.persistence.accessMode (list "ReadWriteOnce" "ReadWriteOncePod")) -}}
+{{- fail (printf "PI-13: replicaCount %d cannot share persistence.accessMode %s; disable persistence or use ReadWriteMany" (int $v.replicaCount) $v.persistence.accessMode) -}}
 {{- end -}}
 {{- end -}}
 
@@ -139,7 +160,8 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- range $i, $h := $v.ingress.hosts -}}
 {{- range $j, $p := $h.paths -}}
 {{- range $guarded := list $v.health.paths.ready $v.health.paths.live $v.health.paths.metrics "/health" "/metrics" -}}
-{{- if and $guarded (hasPrefix $guarded $p.path) -}}
+{{- /* Path segments, not characters: /metrics-dashboard is not /metrics. */ -}}
+{{- if and $guarded (or (eq (trimSuffix "/" $p.path) $guarded) (hasPrefix (printf "%s/" $guarded) $p.path)) -}}
 {{- fail (printf "PI-10: ingress.hosts[%d].paths[%d].path %q would route to %q; health and metrics endpoints are never exposed" $i $j $p.path $guarded) -}}
 {{- end -}}
 {{- end -}}
@@ -149,10 +171,14 @@ rules read the resolved probes, so custom replacements are held to the same rule
 
 {{- include "kotaemon.checkGuards" . -}}
 {{- include "kotaemon.authGuards" . -}}
+{{- include "kotaemon.releaseGuards" . -}}
 {{- end -}}
 
 {{- define "kotaemon.authGuards" -}}
 {{- $a := .Values.health.auth -}}
+{{- if and $a.protectMetrics (eq $a.mode "none") -}}
+{{- fail "health.auth.protectMetrics needs credentials to check: set health.auth.mode to token or jwt, or protectMetrics to false" -}}
+{{- end -}}
 {{- if eq $a.mode "jwt" -}}
 {{- if not $a.existingSecret -}}
 {{- fail "health.auth.existingSecret is required with health.auth.mode jwt (the Secret holding the key)" -}}

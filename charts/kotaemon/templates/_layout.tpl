@@ -1,8 +1,9 @@
 {{/*
 The pod's shape by health.mode, resolved once. Each mode has two templates here, side by
 side, so a reader sees what its pod looks like:
-  kotaemon.mode.<mode>  facts: what the agent does (supervise, serve or nothing) and
-                        where each probe points and which container carries it;
+  kotaemon.mode.<mode>  facts: what the agent does (supervise, serve or nothing), the
+                        ports each container declares, where each probe points and
+                        which container carries it;
   kotaemon.pod.<mode>   pieces: init containers, the Kotaemon container's command,
                         ports, extra env and mounts, extra containers, volumes.
 "kotaemon.podLayout" combines them with the resolved probes (_probes.tpl), and
@@ -57,6 +58,7 @@ Every probe targets the agent.
 */}}
 {{- define "kotaemon.mode.wrapper" -}}
 agent: supervise
+ports: {kotaemon: [http, health]}
 probes:
   startup: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
   readiness: {container: kotaemon, port: health, path: {{ .Values.health.paths.ready | quote }}}
@@ -118,18 +120,28 @@ container.
 */}}
 {{- define "kotaemon.mode.sidecar" -}}
 agent: serve
+ports: {kotaemon: [http], health-agent: [health]}
 probes:
   startup: {container: kotaemon, port: http, path: {{ .Values.kotaemon.routes.live | quote }}}
   readiness: {container: health-agent, port: health, path: {{ .Values.health.paths.ready | quote }}}
   liveness: {container: kotaemon, port: http, path: {{ .Values.kotaemon.routes.live | quote }}}
 {{- end -}}
 
+{{/*
+Native sidecars (init containers with restartPolicy Always) need Kubernetes 1.29; on an
+older cluster the agent falls back to a plain container, and NOTES say so.
+*/}}
+{{- define "kotaemon.nativeSidecar" -}}
+{{- if and .Values.health.sidecar.native (semverCompare ">=1.29-0" .Capabilities.KubeVersion.Version) }}true{{ end -}}
+{{- end -}}
+
 {{- define "kotaemon.pod.sidecar" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
-{{- $agent := include "kotaemon.agentContainer" (dict "root" $root "probes" .agentProbes "native" $v.health.sidecar.native) -}}
+{{- $native := include "kotaemon.nativeSidecar" $root -}}
+{{- $agent := include "kotaemon.agentContainer" (dict "root" $root "probes" .agentProbes "native" $native) -}}
 initContainers:
-  {{- if $v.health.sidecar.native }}
+  {{- if $native }}
   {{- $agent | nindent 2 }}
   {{- else }} []
   {{- end }}
@@ -141,7 +153,7 @@ app:
   env: []
   volumeMounts: []
 containers:
-  {{- if not $v.health.sidecar.native }}
+  {{- if not $native }}
   {{- $agent | nindent 2 }}
   {{- else }} []
   {{- end }}
@@ -155,6 +167,7 @@ targets it there.
 */}}
 {{- define "kotaemon.mode.none" -}}
 agent: ""
+ports: {kotaemon: [http, health]}
 probes:
   startup: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
   readiness: {container: kotaemon, port: health, path: {{ .Values.health.paths.ready | quote }}}
