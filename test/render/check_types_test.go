@@ -25,7 +25,7 @@ func TestTheChartsCheckTypesAreTheAgentsTable(t *testing.T) {
 	var file struct {
 		Reserved []string `json:"reserved"`
 		Keys     []string `json:"keys"`
-		Types map[string]struct {
+		Types    map[string]struct {
 			Keys     []string `json:"keys"`
 			Required []string `json:"required"`
 		} `json:"types"`

@@ -1,7 +1,10 @@
 package render
 
 import (
+	"context"
 	"fmt"
+	"github.com/gruntwork-io/terratest/modules/helm"
+	"github.com/gruntwork-io/terratest/modules/logger"
 	"strings"
 	"testing"
 
@@ -330,4 +333,27 @@ func TestASidecarDiskCheckSeesTheDataVolumeAndNothingElse(t *testing.T) {
 	for _, vm := range container(t, noDisk, "health-agent").VolumeMounts {
 		assert.NotEqual(t, "data", vm.Name, "without a disk check the agent does not mount the data volume")
 	}
+}
+
+// Native sidecars need Kubernetes 1.29: rendered for an older cluster, the agent runs
+// as a plain container beside Kotaemon (still carrying readiness), and NOTES say so.
+func TestNativeSidecarsFallBackToAPlainContainerBefore129(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
+	defer cancel()
+	opts := &helm.Options{SetValues: map[string]string{"health.mode": "sidecar"}, Logger: logger.Discard}
+	out, err := helm.RenderTemplateContextE(t, ctx, opts, chart.Dir(), chart.Release, nil, "--kube-version", "v1.28.9")
+	require.NoError(t, err)
+	m, err := invariants.Decode([]byte(out))
+	require.NoError(t, err)
+	spec := deployment(t, m).Spec.Template.Spec
+	assert.Empty(t, spec.InitContainers, "no init container on 1.28")
+	agent := container(t, m, "health-agent")
+	assert.Nil(t, agent.RestartPolicy)
+	assert.NotNil(t, agent.ReadinessProbe)
+	assert.Empty(t, invariants.Check(m))
+
+	native := container(t, mustRender(t, nil, map[string]string{"health.mode": "sidecar"}), "health-agent")
+	require.NotNil(t, native.RestartPolicy, "a native sidecar on the pinned version")
+	assert.Equal(t, corev1.ContainerRestartPolicyAlways, *native.RestartPolicy)
 }
