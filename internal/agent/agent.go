@@ -128,6 +128,7 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 	}
 	stop := parts.run(ln)
 	defer stop()
+	startedAt := time.Now()
 	sup, err := supervise.Start(supervise.Options{
 		Command:     command,
 		DrainDelay:  cfg.Shutdown.DrainDelay,
@@ -140,6 +141,7 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 		return supervise.ExitCode(err)
 	}
 	lp.sup.Store(sup)
+	parts.Server.AppStarted(startedAt)
 	parts.Metrics.SetProcessUp(true)
 	code = sup.Wait()
 	parts.Metrics.SetProcessUp(false)

@@ -27,6 +27,8 @@ type Metrics struct {
 	processUp     prometheus.Gauge
 	ready         prometheus.Gauge
 	draining      prometheus.Gauge
+	startup       *prometheus.HistogramVec
+	startupLast   *prometheus.GaugeVec
 
 	mu     sync.RWMutex
 	checks map[string]checkSeries
@@ -67,6 +69,11 @@ func New(version string) *Metrics {
 			Help: "1 when the latest readiness answer was 200."}),
 		draining: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "draining",
 			Help: "1 once SIGTERM has been received and readiness fails on purpose."}),
+		startup: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "app_startup_seconds",
+			Help:    "Start-up of the app, from its process start (the agent's own start in sidecar mode) to its port accepting connections (phase bound) and to its first answer (phase answered). One observation per start: the P99 over restarts sizes probes.startup.expectedSeconds.",
+			Buckets: StartupBuckets}, []string{"phase"}),
+		startupLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "app_startup_last_seconds",
+			Help: "The latest start-up of the app, by phase (see app_startup_seconds)."}, []string{"phase"}),
 		checks: map[string]checkSeries{},
 		probes: map[probeKey]prometheus.Counter{},
 	}
@@ -75,8 +82,26 @@ func New(version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}})
 	info.Set(1)
 	m.Registry.MustRegister(m.checkUp, m.checkDuration, m.checkFailures, m.probeRequests,
-		m.appUp, m.processUp, m.ready, m.draining, info)
+		m.appUp, m.processUp, m.ready, m.draining, m.startup, m.startupLast, info)
 	return m
+}
+
+// StartupBuckets span Kotaemon's start-ups, seconds to a quarter of an hour.
+var StartupBuckets = []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 180, 240, 300, 420, 600, 900}
+
+// Start-up phases.
+const (
+	PhaseBound    = "bound"    // the app's port accepts connections
+	PhaseAnswered = "answered" // the app answered a request
+)
+
+// StartupLast is the gauge of a phase's latest start-up (for tests and dashboards).
+func (m *Metrics) StartupLast(phase string) prometheus.Gauge { return m.startupLast.WithLabelValues(phase) }
+
+// AppStartup records one phase of a start-up, once per start.
+func (m *Metrics) AppStartup(phase string, took time.Duration) {
+	m.startup.WithLabelValues(phase).Observe(took.Seconds())
+	m.startupLast.WithLabelValues(phase).Set(took.Seconds())
 }
 
 // AddCheck creates a check's series up front, so a check that never ran shows as down.

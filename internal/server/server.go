@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -52,6 +53,7 @@ type Server struct {
 	draining atomic.Bool
 	appLive  routeState
 	appReady routeState
+	start    startup
 }
 
 // routeState remembers the app route's latest answer, for logs and details.
@@ -87,6 +89,7 @@ func New(o Options) *Server {
 	s := &Server{cfg: o.Config, mon: o.Monitor, met: o.Metrics, verifier: o.Verifier,
 		proc: o.Process, log: o.Logger, app: newAppClient(o.Config.App.URL, o.Client), metricsH: o.Metrics.Handler()}
 	now := time.Now()
+	s.start.restart(now)
 	s.appLive.state.Store(&routeSnapshot{transition: now})
 	s.appReady.state.Store(&routeSnapshot{transition: now})
 	s.met.SetProcessUp(s.processRunning())
@@ -108,6 +111,10 @@ func NewAppClient() *http.Client {
 		return http.ErrUseLastResponse
 	}}
 }
+
+// AppStarted sets when the app's process started, for the start-up measurement
+// (supervise mode; in serve mode it is the agent's own start).
+func (s *Server) AppStarted(at time.Time) { s.start.restart(at) }
 
 // SetDraining makes readiness fail from now on (SIGTERM received).
 func (s *Server) SetDraining() {
@@ -275,6 +282,7 @@ func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) 
 	close(f.done)
 
 	s.met.SetAppUp(f.err == nil)
+	s.start.observe(f.err, time.Now(), s.met, s.log)
 	s.recordRoute(rs, p.Path, f.err, took)
 	return f.err
 }
@@ -291,7 +299,7 @@ func (s *Server) getApp(ctx context.Context, path string) error {
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
 			return errors.New("GET " + path + ": no answer within timeout")
 		}
-		return errors.New("GET " + path + ": " + err.Error())
+		return fmt.Errorf("GET %s: %w", path, err)
 	}
 	if code < 200 || code > 299 {
 		return statusError(path, code)

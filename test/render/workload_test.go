@@ -294,10 +294,13 @@ func TestServiceMonitorAndPrometheusRuleScrapeTheMetricsServiceOnly(t *testing.T
 		rule := r.(map[string]any)
 		alerts[fmt.Sprint(rule["alert"])] = rule
 	}
-	require.Len(t, alerts, 3)
+	require.Len(t, alerts, 4)
 	require.Contains(t, alerts, "KotaemonNotReady")
 	// Longer than prod's liveness window (30 s x 5) plus a minute.
 	assert.Equal(t, "210s", alerts["KotaemonNotReady"]["for"])
+	// prod: start-ups x 1.5 against the startup budget of 10 s x 27.
+	require.Contains(t, alerts, "KotaemonStartupNearBudget")
+	assert.Contains(t, alerts["KotaemonStartupNearBudget"]["expr"], `kotaemon_health_app_startup_last_seconds{namespace="default", service="kh-kotaemon-metrics", phase="answered"}[1h])) * 1.5 > 270`)
 	for name, a := range alerts {
 		assert.Contains(t, a["expr"], "kotaemon_health_", name)
 	}
