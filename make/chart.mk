@@ -6,11 +6,11 @@ VALUES_FILE = values/$(ENV).yaml
 GO_TEST ?= go test
 # Test binaries here link helm, client-go and terratest: without DWARF they link in half
 # the time (stack traces keep file:line). Suites take the helm make built from HELM.
-SUITE_ENV = HELM=$(HELM) KOTAEMON_REQUIRE_CLUSTER=1
+SUITE_ENV = HELM=$(HELM) KUBE_SCORE=$(KUBE_SCORE) KOTAEMON_REQUIRE_CLUSTER=1
 
 .PHONY: test-render test-deploy lint template install uninstall docs golden
 
-test-render: $(HELM) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
+test-render: $(HELM) $(KUBE_SCORE) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
 
 lint: $(HELM) ## helm lint --strict with every values file, and go vet

@@ -18,8 +18,14 @@ $(HELM): go.mod go.sum make/tools.mk
 	@mkdir -p $(BIN)
 	go build -ldflags '$(HELM_LDFLAGS)' -o $(HELM) helm.sh/helm/v3/cmd/helm
 
+# kube-score, pinned (make/versions.mk), checks the rendered chart in the render suite.
+KUBE_SCORE := $(BIN)/kube-score
+$(KUBE_SCORE): make/versions.mk
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
+
 .PHONY: tools
-tools: $(HELM) ## build the pinned helm into bin/
+tools: $(HELM) $(KUBE_SCORE) ## build the pinned helm and kube-score into bin/
 
 # Package versions is make/versions.mk as Go constants.
 .PHONY: generate
@@ -31,5 +37,6 @@ generate: ## regenerate what is generated from the repository's own files (versi
 	  printf '\tEtcd = "%s"\n' '$(ETCD_VERSION)'; \
 	  printf '\tCoreDNS = "%s"\n' '$(COREDNS_VERSION)'; \
 	  printf '\tKubeRouter = "%s"\n' '$(KUBE_ROUTER_VERSION)'; \
+	  printf '\tKubeScore = "%s"\n' '$(KUBE_SCORE_VERSION)'; \
 	  printf ')\n'; } > versions/versions.go
 	gofmt -w versions/versions.go

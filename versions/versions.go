@@ -9,4 +9,5 @@ const (
 	Etcd       = "v3.6.4"
 	CoreDNS    = "v1.12.1"
 	KubeRouter = "v2.1.0"
+	KubeScore  = "v1.20.0"
 )

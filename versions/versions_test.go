@@ -21,6 +21,7 @@ var constants = map[string]string{
 	"ETCD_VERSION":        Etcd,
 	"COREDNS_VERSION":     CoreDNS,
 	"KUBE_ROUTER_VERSION": KubeRouter,
+	"KUBE_SCORE_VERSION":  KubeScore,
 }
 
 // makeVersions reads the `NAME := value` lines of make/versions.mk.

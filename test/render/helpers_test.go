@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	"kotaemon-k8s/test/invariants"
 )
@@ -69,4 +70,16 @@ func ids(vs []invariants.Violation) []string {
 		out = append(out, v.ID)
 	}
 	return out
+}
+
+// networkPolicy finds a NetworkPolicy of the release by name suffix ("" for the app's).
+func networkPolicy(t *testing.T, m *invariants.Manifest, suffix string) *networkingv1.NetworkPolicy {
+	t.Helper()
+	for i := range m.NetworkPolicies {
+		if m.NetworkPolicies[i].Name == "kh-kotaemon"+suffix {
+			return &m.NetworkPolicies[i]
+		}
+	}
+	require.FailNow(t, "no NetworkPolicy kh-kotaemon"+suffix)
+	return nil
 }

@@ -154,8 +154,11 @@ func TestSecretsNeverAppearInAConfigMap(t *testing.T) {
 func TestNetworkPolicyShape(t *testing.T) {
 	t.Parallel()
 	m := mustRender(t, []string{valuesFile("prod.yaml")}, map[string]string{"networkPolicy.nodeCIDRs[0]": "10.0.0.0/16"})
-	require.Len(t, m.NetworkPolicies, 1)
-	np := m.NetworkPolicies[0]
+	require.Len(t, m.NetworkPolicies, 2, "the app's and the helm test pod's")
+	np := *networkPolicy(t, m, "")
+	test := networkPolicy(t, m, "-test")
+	assert.Equal(t, map[string]string{"app.kubernetes.io/instance": "kh", "app.kubernetes.io/component": "helm-test"}, test.Spec.PodSelector.MatchLabels)
+	assert.Empty(t, test.Spec.Ingress, "nothing may reach the test pod")
 	d := deployment(t, m)
 	assert.Equal(t, d.Spec.Selector.MatchLabels, np.Spec.PodSelector.MatchLabels)
 	require.Len(t, np.Spec.Ingress, 2)

@@ -90,3 +90,35 @@ app.kubernetes.io/part-of: kotaemon
 {{- define "kotaemon.checkEnvName" -}}
 {{- printf "KH_CHECK_%s_%s" (.check | upper | replace "-" "_") .field -}}
 {{- end -}}
+
+{{/*
+kube-score checks this chart does not meet on purpose, as the value of its
+kube-score/ignore annotation (one reason each, also in values.yaml):
+- container-resources: no CPU limit on Kotaemon (throttled Python workers make probes
+  time out); memory requests and limits are set;
+- container-image-pull-policy: images are pinned by tag or digest, and Always would make
+  every start (already minutes long) depend on the registry;
+- container-security-context-user-group-id, -readonlyrootfilesystem: the image runs as
+  root and writes under $HOME unless a derived image and securityContext say otherwise;
+- pod-networkpolicy: networkPolicy.enabled is false in this release.
+Each appears only while the values it depends on say so.
+*/}}
+{{- define "kotaemon.kubeScoreIgnores" -}}
+{{- $v := .Values -}}
+{{- $sc := $v.kotaemon.securityContext -}}
+{{- $out := list -}}
+{{- if not (and $v.kotaemon.resources.limits $v.kotaemon.resources.limits.cpu) }}{{ $out = append $out "container-resources" }}{{ end -}}
+{{- if or (ne $v.image.pullPolicy "Always") (ne $v.health.image.pullPolicy "Always") }}{{ $out = append $out "container-image-pull-policy" }}{{ end -}}
+{{- if lt (int ($sc.runAsUser | default 0)) 10000 }}{{ $out = append $out "container-security-context-user-group-id" }}{{ end -}}
+{{- if not $sc.readOnlyRootFilesystem }}{{ $out = append $out "container-security-context-readonlyrootfilesystem" }}{{ end -}}
+{{- if not $v.networkPolicy.enabled }}{{ $out = append $out "pod-networkpolicy" }}{{ end -}}
+{{- join "," $out -}}
+{{- end -}}
+
+{{/* The same for the helm test pod: only its image pull policy and a missing policy. */}}
+{{- define "kotaemon.testKubeScoreIgnores" -}}
+{{- $out := list -}}
+{{- if ne .Values.health.image.pullPolicy "Always" }}{{ $out = append $out "container-image-pull-policy" }}{{ end -}}
+{{- if not .Values.networkPolicy.enabled }}{{ $out = append $out "pod-networkpolicy" }}{{ end -}}
+{{- join "," $out -}}
+{{- end -}}
