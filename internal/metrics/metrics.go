@@ -96,7 +96,9 @@ const (
 )
 
 // StartupLast is the gauge of a phase's latest start-up (for tests and dashboards).
-func (m *Metrics) StartupLast(phase string) prometheus.Gauge { return m.startupLast.WithLabelValues(phase) }
+func (m *Metrics) StartupLast(phase string) prometheus.Gauge {
+	return m.startupLast.WithLabelValues(phase)
+}
 
 // AppStartup records one phase of a start-up, once per start.
 func (m *Metrics) AppStartup(phase string, took time.Duration) {

@@ -29,6 +29,7 @@ func TestTheAgentAcceptsEveryConfigTheChartRenders(t *testing.T) {
 		"every type": nil, // plus the values file below
 	}
 	everyType := everyCheckType(t)
+	require.NotEmpty(t, files)
 	for _, f := range files {
 		for _, mode := range []string{"wrapper", "sidecar"} {
 			for name, set := range overrides {

@@ -90,6 +90,7 @@ func TestHelmLintStrictIsCleanForEveryValuesFile(t *testing.T) {
 	t.Parallel()
 	files, err := chart.ValuesFiles(chart.ValuesDir())
 	require.NoError(t, err)
+	require.NotEmpty(t, files)
 	for _, f := range files {
 		out, err := lint(t, f)
 		assert.NoError(t, err, "%s:\n%s", f, out)
