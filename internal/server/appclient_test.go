@@ -129,7 +129,6 @@ func TestAppClient(t *testing.T) {
 		a := newAppClient(srv.URL, nil)
 		_, err := getWithin(t, a, "/hang", 50*time.Millisecond)
 		require.Error(t, err)
-		assert.Empty(t, a.idle, "a timed-out connection is never reused")
 		code, err := getWithin(t, a, "/ok", 5*time.Second)
 		require.NoError(t, err)
 		assert.Equal(t, 200, code)
@@ -144,13 +143,98 @@ func TestAppClient(t *testing.T) {
 	})
 }
 
-func TestAppClientUsesNetHTTPForHTTPS(t *testing.T) {
+func TestAppClientSpeaksHTTPS(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "1") }))
 	defer srv.Close()
 	a := newAppClient(srv.URL, srv.Client())
-	require.NotNil(t, a.fallback)
 	code, err := getWithin(t, a, "/app_id", 5*time.Second)
 	require.NoError(t, err)
 	assert.Equal(t, 200, code)
+}
+
+// Regression: an interim 1xx answer (103 Early Hints) before the final 200 is one
+// answer, 200, and leaves nothing behind on the connection: the next probe, while the
+// app hangs, times out instead of reading a stale 200. (The hand-written client this
+// replaced reported "status 103", then "up" from the leftover 200.)
+func TestAnInterimAnswerIsNotTheAnswerAndLeavesNothingBehind(t *testing.T) {
+	t.Parallel()
+	var hang atomic.Bool
+	release := make(chan struct{})
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if hang.Load() {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"app_id":1}`)
+	})
+	t.Cleanup(func() { close(release) })
+	a := newAppClient(srv.URL, nil)
+	code, err := getWithin(t, a, "/app_id", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, code, "the final answer, not the interim one")
+
+	hang.Store(true)
+	code, err = getWithin(t, a, "/app_id", 200*time.Millisecond)
+	assert.Error(t, err, "a hung app must not answer from a leftover (got %d)", code)
+}
+
+// Whatever the number of concurrent callers, the agent never holds more than
+// maxAppConns connections to the app open at once (counted where they are opened).
+func TestTheAgentOpensABoundedNumberOfConnectionsToTheApp(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv, _ := countingServer(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	a := newAppClient(srv.URL, nil)
+	var open, most atomic.Int64
+	tr := a.client.Transport.(*http.Transport)
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		n := open.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		return &countedConn{Conn: c, open: &open}, nil
+	}
+	done := make(chan struct{})
+	for range 20 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			_, _ = getWithin(t, a, "/hang", 300*time.Millisecond)
+		}()
+	}
+	for range 20 {
+		<-done
+	}
+	close(release)
+	assert.LessOrEqual(t, most.Load(), int64(maxAppConns))
+	assert.Positive(t, most.Load())
+}
+
+// countedConn decrements open once when closed.
+type countedConn struct {
+	net.Conn
+	open   *atomic.Int64
+	closed atomic.Bool
+}
+
+func (c *countedConn) Close() error {
+	if c.closed.CompareAndSwap(false, true) {
+		c.open.Add(-1)
+	}
+	return c.Conn.Close()
 }

@@ -96,22 +96,6 @@ func New(o Options) *Server {
 	return s
 }
 
-// NewAppClient is an HTTP client for the app on loopback: keep-alive connections, no
-// proxy, no redirects followed (a redirect is an answer).
-func NewAppClient() *http.Client {
-	tr := &http.Transport{
-		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:        64,
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     90 * time.Second,
-		DisableCompression:  true,
-	}
-	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}
-}
-
 // AppStarted sets when the app's process started, for the start-up measurement
 // (supervise mode; in serve mode it is the agent's own start).
 func (s *Server) AppStarted(at time.Time) { s.start.restart(at) }
