@@ -29,6 +29,7 @@ type Metrics struct {
 	draining      prometheus.Gauge
 	startup       *prometheus.HistogramVec
 	startupLast   *prometheus.GaugeVec
+	shed          *prometheus.CounterVec
 
 	mu     sync.RWMutex
 	checks map[string]checkSeries
@@ -74,6 +75,8 @@ func New(version string) *Metrics {
 			Buckets: StartupBuckets}, []string{"phase"}),
 		startupLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "app_startup_last_seconds",
 			Help: "The latest start-up of the app, by phase (see app_startup_seconds)."}, []string{"phase"}),
+		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "connections_shed_total",
+			Help: "Connections to the health port over the limit: an idle one evicted to make room, or the newcomer refused with 503 when all were busy."}, []string{"how"}),
 		checks: map[string]checkSeries{},
 		probes: map[probeKey]prometheus.Counter{},
 	}
@@ -82,9 +85,15 @@ func New(version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}})
 	info.Set(1)
 	m.Registry.MustRegister(m.checkUp, m.checkDuration, m.checkFailures, m.probeRequests,
-		m.appUp, m.processUp, m.ready, m.draining, m.startup, m.startupLast, info)
+		m.appUp, m.processUp, m.ready, m.draining, m.startup, m.startupLast, m.shed, info)
 	return m
 }
+
+// ConnectionShed counts one connection shed by the health port's limit.
+func (m *Metrics) ConnectionShed(how string) { m.shed.WithLabelValues(how).Inc() }
+
+// ShedCounter is the counter of connections shed one way (tests).
+func (m *Metrics) ShedCounter(how string) prometheus.Counter { return m.shed.WithLabelValues(how) }
 
 // StartupBuckets span Kotaemon's start-ups, seconds to a quarter of an hour.
 var StartupBuckets = []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 180, 240, 300, 420, 600, 900}

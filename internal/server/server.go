@@ -403,19 +403,29 @@ var (
 	noStore  = []string{"no-store"}
 )
 
-// Serve answers on ln until ctx ends, then shuts down gracefully (bounded).
+// Serve answers on ln until ctx ends, then shuts down gracefully (bounded). Resources
+// are bounded whoever connects: maxConns connections (see connLimit), short read and
+// idle timeouts, small headers.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serveWithLimit(ctx, ln, maxConns)
+}
+
+func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) error {
+	limit := newConnLimit(max, s.met.ConnectionShed)
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       10 * time.Second,
+		ReadHeaderTimeout: 2 * time.Second, // a probe's request is written at once
+		ReadTimeout:       5 * time.Second,
 		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       90 * time.Second,
-		MaxHeaderBytes:    32 << 10,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		// The kubelet opens a connection per probe; a kept-alive client comes back
+		// within a probe period or not at all.
+		IdleTimeout:    5 * time.Second,
+		MaxHeaderBytes: maxHeaderBytes, // a JWT fits, a flood of headers does not
+		ConnState:      limit.track,
+		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- srv.Serve(limitedListener{Listener: ln, limit: limit}) }()
 	select {
 	case err := <-errc:
 		return err
