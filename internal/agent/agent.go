@@ -59,7 +59,7 @@ func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process
 			return nil, fmt.Errorf("checks[%d]: %w", i, err)
 		}
 		specs = append(specs, checks.Spec{Name: c.Name, Type: c.Type, Critical: c.IsCritical(),
-			Interval: c.Interval, Timeout: c.Timeout, Prober: p})
+			Interval: c.Interval, Timeout: c.Timeout, FailureThreshold: c.Failures(), SuccessThreshold: c.Passes(), Prober: p})
 		met.AddCheck(c.Name, c.Type, c.IsCritical())
 	}
 	mon := checks.NewMonitor(specs, log, met)

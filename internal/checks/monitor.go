@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -43,13 +44,27 @@ type Spec struct {
 	Critical bool
 	Interval time.Duration
 	Timeout  time.Duration
-	Prober   Prober
+	// Consecutive failed runs before the check is down, and passed runs before it is up
+	// (0 means 1): one blip of a dependency does not take every pod out of traffic.
+	FailureThreshold int
+	SuccessThreshold int
+	Prober           Prober
 }
 
 type entry struct {
 	spec   Spec
 	status atomic.Pointer[Status]
+	// streak counts consecutive results alike (guarded by Monitor.mu): passed > 0 or
+	// failed > 0.
+	passed, failed int
+	// hung is set while a run that outlived its timeout is still inside the prober (it
+	// ignored its context): no second run is started beside it.
+	hung atomic.Bool
 }
+
+// maxAge is how old a result may be before it counts as unknown: one interval with its
+// jitter, plus the run's timeout.
+func (s Spec) maxAge() time.Duration { return s.Interval + s.Interval/10 + s.Timeout }
 
 // Monitor runs checks in the background and keeps their latest results.
 type Monitor struct {
@@ -97,14 +112,38 @@ func (m *Monitor) Start(ctx context.Context) {
 // Wait blocks until every check goroutine has returned after ctx ended.
 func (m *Monitor) Wait() { m.wg.Wait() }
 
-// CriticalOK reports whether every critical check's latest result is up. O(1).
-func (m *Monitor) CriticalOK() bool { return m.failing.Load() == 0 }
+// CriticalOK reports whether every critical check's latest result is up and fresh: a
+// result older than its interval plus its timeout says nothing about now (a check
+// that stopped producing results is unknown, and unknown is not up).
+func (m *Monitor) CriticalOK() bool {
+	if m.failing.Load() != 0 {
+		return false
+	}
+	now := m.now()
+	for _, e := range m.entries {
+		if e.spec.Critical && m.stale(e.status.Load(), e.spec, now) {
+			return false
+		}
+	}
+	return true
+}
 
-// Snapshot returns every check's latest status in configuration order.
+// stale reports a result too old to trust (only results that exist can be stale).
+func (m *Monitor) stale(st *Status, spec Spec, now time.Time) bool {
+	return !st.LastRun.IsZero() && now.Sub(st.LastRun) > spec.maxAge()
+}
+
+// Snapshot returns every check's latest status in configuration order; a stale result
+// shows as unknown.
 func (m *Monitor) Snapshot() []Status {
+	now := m.now()
 	out := make([]Status, len(m.entries))
 	for i, e := range m.entries {
 		out[i] = *e.status.Load()
+		if m.stale(&out[i], e.spec, now) {
+			out[i].State = StateUnknown
+			out[i].LastError = "no result since " + out[i].LastRun.UTC().Format(time.RFC3339)
+		}
 	}
 	return out
 }
@@ -143,17 +182,41 @@ func (m *Monitor) loop(ctx context.Context, e *entry) {
 	}
 }
 
-// runOnce runs one check now and records the result.
+// runOnce runs one check now and records the result. The prober runs in a goroutine of
+// its own, so a prober that ignores its context (a hung network filesystem under a disk
+// check) is abandoned at its timeout: it blocks neither the next run nor shutdown, and
+// while it is still stuck no second one is started beside it.
 func (m *Monitor) runOnce(ctx context.Context, e *entry) {
-	cctx, cancel := context.WithTimeout(ctx, e.spec.Timeout)
 	begin := time.Now()
-	err := e.spec.Prober.Probe(cctx)
-	took := time.Since(begin)
-	cancel()
+	if e.hung.Load() {
+		m.record(e, fmt.Errorf("the previous run is still stuck after its %s timeout", e.spec.Timeout), 0)
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, e.spec.Timeout)
+	defer cancel()
+	result := make(chan error, 1)
+	e.hung.Store(true)
+	go func() {
+		err := e.spec.Prober.Probe(cctx)
+		e.hung.Store(false)
+		result <- err
+	}()
+	var err error
+	select {
+	case err = <-result:
+	case <-cctx.Done():
+		// The context ended but the prober did not answer: either it is finishing
+		// right now, or it ignores its context.
+		select {
+		case err = <-result:
+		default:
+			err = fmt.Errorf("no result within %s: %w", e.spec.Timeout, context.DeadlineExceeded)
+		}
+	}
 	if ctx.Err() != nil { // shutting down: the result says nothing about the dependency
 		return
 	}
-	m.record(e, err, took)
+	m.record(e, err, time.Since(begin))
 }
 
 func (m *Monitor) record(e *entry, err error, took time.Duration) {
@@ -168,10 +231,17 @@ func (m *Monitor) record(e *entry, err error, took time.Duration) {
 	next.Latency = took
 	next.LastRun = m.now()
 	next.LastError = ""
-	next.State = StateUp
 	if err != nil {
-		next.State = StateDown
 		next.LastError = err.Error()
+		e.failed, e.passed = e.failed+1, 0
+		if e.failed >= max(e.spec.FailureThreshold, 1) {
+			next.State = StateDown
+		}
+	} else {
+		e.passed, e.failed = e.passed+1, 0
+		if e.passed >= max(e.spec.SuccessThreshold, 1) {
+			next.State = StateUp
+		}
 	}
 	if next.State != prev.State {
 		next.LastTransition = next.LastRun

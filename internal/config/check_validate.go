@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // validate checks one dependency check, f being its field path (checks[i]), in named
@@ -38,14 +39,25 @@ func (c *Check) validateName(f string) error {
 }
 
 func (c *Check) validateTiming(f string, _ CheckType) error {
-	if c.Interval <= 0 {
-		return fieldErr(f+".interval", "must be positive, got %s", c.Interval)
+	if err := within(f+".interval", c.Interval, MinCheckInterval, MaxCheckInterval); err != nil {
+		return err
 	}
 	if c.Timeout <= 0 {
 		return fieldErr(f+".timeout", "must be positive, got %s", c.Timeout)
 	}
 	if c.Timeout >= c.Interval {
 		return fieldErr(f+".timeout", "%s must be shorter than interval %s", c.Timeout, c.Interval)
+	}
+	if err := within(f+".timeout", c.Timeout, time.Millisecond, MaxCheckTimeout); err != nil {
+		return err
+	}
+	for _, t := range []struct {
+		name string
+		n    *int
+	}{{"failureThreshold", c.FailureThreshold}, {"successThreshold", c.SuccessThreshold}} {
+		if t.n != nil && (*t.n < 1 || *t.n > MaxCheckThreshold) {
+			return fieldErr(f+"."+t.name, "%d is outside 1..%d", *t.n, MaxCheckThreshold)
+		}
 	}
 	return nil
 }

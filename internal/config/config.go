@@ -7,6 +7,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -95,6 +96,10 @@ type Auth struct {
 	TokenFile      string `yaml:"tokenFile"`
 	JWT            JWT    `yaml:"jwt"`
 	ProtectMetrics bool   `yaml:"protectMetrics"`
+	// TrustLoopback lets loopback callers see details and /metrics without credentials.
+	// Off by default: behind a service mesh every remote caller arrives from loopback
+	// (the inbound proxy connects from 127.0.0.6).
+	TrustLoopback bool `yaml:"trustLoopback"`
 }
 
 // JWT verification settings; exactly one key source is set in jwt mode.
@@ -128,6 +133,23 @@ type Check struct {
 	Provider       string        `yaml:"provider"`
 	APIKey         SecretRef     `yaml:"apiKey"`
 	Headers        []Header      `yaml:"headers"`
+	// Consecutive runs that change the check's state: failed runs to go down, passed
+	// runs to come up. nil in the file means DefaultCheckFailures / DefaultCheckPasses.
+	FailureThreshold *int `yaml:"failureThreshold"`
+	SuccessThreshold *int `yaml:"successThreshold"`
+}
+
+// Failures is the consecutive failed runs before the check is down.
+func (c Check) Failures() int { return orDefault(c.FailureThreshold, DefaultCheckFailures) }
+
+// Passes is the consecutive passed runs before the check is up.
+func (c Check) Passes() int { return orDefault(c.SuccessThreshold, DefaultCheckPasses) }
+
+func orDefault(p *int, d int) int {
+	if p == nil {
+		return d
+	}
+	return *p
 }
 
 // IsCritical reports whether the check gates readiness (default true).
@@ -206,7 +228,13 @@ func (c *Config) MaxProbeTimeout(path string) time.Duration {
 // Load reads, parses and validates the file at path, then resolves every secret it
 // references. It is what the agent calls at start.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	defer f.Close()
+	// One byte more than allowed, so Parse can tell a file that is too large.
+	data, err := io.ReadAll(io.LimitReader(f, MaxConfigBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
 	}
@@ -223,6 +251,9 @@ func Load(path string) (*Config, error) {
 // Parse decodes and validates a config document. It never reads a file or the
 // environment: secret references are checked for form only.
 func Parse(data []byte) (*Config, error) {
+	if len(data) > MaxConfigBytes {
+		return nil, fieldErr("", "the config is %d bytes, more than the %d a config may have", len(data), MaxConfigBytes)
+	}
 	cfg := Default()
 	if err := decode(data, cfg); err != nil {
 		return nil, err
@@ -247,6 +278,11 @@ func (e *FieldError) Error() string {
 }
 
 func fieldErr(field, format string, args ...any) error {
+	for i, a := range args {
+		if s, ok := a.(string); ok {
+			args[i] = truncate(s)
+		}
+	}
 	return &FieldError{Field: field, Msg: fmt.Sprintf(format, args...)}
 }
 
@@ -295,6 +331,9 @@ func (c *Config) validate() error {
 	if c.Shutdown.StopTimeout <= 0 {
 		return fieldErr("shutdown.stopTimeout", "must be positive, got %s", c.Shutdown.StopTimeout)
 	}
+	if err := c.validateBounds(); err != nil {
+		return err
+	}
 	switch c.Details {
 	case DetailsPublic, DetailsAuthenticated, DetailsNone:
 	default:
@@ -323,6 +362,9 @@ func (c *Config) validate() error {
 }
 
 func (a *Auth) validate() error {
+	if j := a.JWT; a.Mode != AuthJWT && (j.SecretFile != "" || j.PublicKeyFile != "" || j.JWKSFile != "" || j.Issuer != "" || j.Audience != "") {
+		return fieldErr("auth.jwt", "is read only with auth.mode jwt (the mode is %q): remove it, or set the mode", a.Mode)
+	}
 	switch a.Mode {
 	case AuthNone:
 		if a.ProtectMetrics {

@@ -111,6 +111,17 @@ func TestParseRefusesBadConfigNamingTheField(t *testing.T) {
 		name, doc, field, msg string
 	}{
 		{"unknown top-level key", "listn: :8000", "listn", "unknown field"},
+		// Bounds: what a typo would otherwise do to the pod (regressions).
+		{"a 2 ms check interval", "checks:\n  - name: ok\n    type: tei\n    interval: 2ms\n    timeout: 1ms\n    url: http://tei\n", "checks[0].interval", "outside 1s"},
+		{"a day and more between checks", "checks:\n  - name: ok\n    type: tei\n    interval: 25h\n    timeout: 1s\n    url: http://tei\n", "checks[0].interval", "outside"},
+		{"a check timeout of an hour", "checks:\n  - name: ok\n    type: tei\n    interval: 2h\n    timeout: 1h\n    url: http://tei\n", "checks[0].timeout", "outside"},
+		{"an hour-long app timeout", "app:\n  ready:\n    timeout: 1h", "app.ready.timeout", "outside"},
+		{"a 1000-hour drain", "shutdown:\n  drainDelay: 1000h", "shutdown.drainDelay", "outside"},
+		{"a stop timeout of a day", "shutdown:\n  stopTimeout: 24h", "shutdown.stopTimeout", "outside"},
+		{"an app across the network", "app:\n  url: http://kotaemon.other.svc:7860", "app.url", "loopback"},
+		{"a jwt block under token mode", "auth:\n  mode: token\n  tokenFile: /t\n  jwt:\n    secretFile: /broken", "auth.jwt", "only with auth.mode jwt"},
+		{"a failure threshold of 0", check("    failureThreshold: 0\n"), "checks[0].failureThreshold", "outside 1..10"},
+		{"a success threshold of 11", check("    successThreshold: 11\n"), "checks[0].successThreshold", "outside 1..10"},
 		{"unknown nested key", "app:\n  live:\n    timout: 1s", "app.live.timout", "unknown field"},
 		{"duplicate key", "listen: \":1\"\nlisten: \":2\"", "listen", "duplicate key"},
 		{"duration without unit", "app:\n  live:\n    timeout: 2", "app.live.timeout", "not a duration"},
@@ -284,4 +295,50 @@ func TestAliasExpansionIsBounded(t *testing.T) {
 	_, err := Parse([]byte(b.String()))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "too many alias expansions")
+}
+
+// Regression: a config larger than 1 MiB is refused before it is decoded, and a huge
+// value is quoted back in a short message, not a 31 MB log line.
+func TestHugeConfigsAndValuesAreRefusedBriefly(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte("# " + strings.Repeat("x", MaxConfigBytes) + "\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than the 1048576")
+
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	require.NoError(t, os.WriteFile(big, []byte("# "+strings.Repeat("x", 50<<20)+"\n"), 0o600))
+	_, err = Load(big)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than the 1048576")
+
+	_, err = Parse([]byte("details: " + strings.Repeat("y", 1<<20-64)))
+	require.Error(t, err)
+	assert.Less(t, len(err.Error()), 300, "the value is truncated in the message")
+	assert.Contains(t, err.Error(), "more bytes)")
+}
+
+// Regression: an HS256 secret shorter than 32 bytes is refused at start.
+func TestAShortHS256SecretIsRefused(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("auth:\n  mode: jwt\n  jwt:\n    secretFile: /s\n"))
+	require.NoError(t, err)
+	read := func(secret string) func(string) ([]byte, error) {
+		return func(string) ([]byte, error) { return []byte(secret), nil }
+	}
+	err = cfg.ResolveSecretsWith(os.LookupEnv, read("x"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "auth.jwt.secretFile")
+	assert.NoError(t, cfg.ResolveSecretsWith(os.LookupEnv, read(strings.Repeat("k", 32))))
+}
+
+// Thresholds default to DefaultCheckFailures and DefaultCheckPasses, and are read as given.
+func TestCheckThresholdsDefaultAndAreReadAsGiven(t *testing.T) {
+	t.Parallel()
+	cfg, err := Parse([]byte("checks:\n  - {name: a, type: tcp, address: \"db:5432\", interval: 10s, timeout: 1s}\n  - {name: b, type: tcp, address: \"db:5432\", interval: 10s, timeout: 1s, failureThreshold: 5, successThreshold: 3}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, DefaultCheckFailures, cfg.Checks[0].Failures())
+	assert.Equal(t, DefaultCheckPasses, cfg.Checks[0].Passes())
+	assert.Equal(t, 5, cfg.Checks[1].Failures())
+	assert.Equal(t, 3, cfg.Checks[1].Passes())
 }

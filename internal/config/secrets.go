@@ -76,6 +76,9 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 			if err != nil {
 				return err
 			}
+			if len(sec) < MinHS256SecretBytes {
+				return fieldErr("auth.jwt.secretFile", "the HS256 secret is %d bytes: use at least %d (a shorter key is guessable offline from any token)", len(sec), MinHS256SecretBytes)
+			}
 			s.JWTSecret = []byte(sec)
 		case j.PublicKeyFile != "":
 			if s.JWTPEM, err = readRaw("auth.jwt.publicKeyFile", j.PublicKeyFile); err != nil {

@@ -127,8 +127,10 @@ var staticBodies = map[string][]byte{
 	StatusDraining:    []byte(`{"status":"draining"}` + "\n"),
 }
 
-// ServeHTTP routes to the three endpoints.
+// ServeHTTP routes to the three endpoints. Nothing it answers, errors included, may be
+// cached by a proxy in between.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header()["Cache-Control"] = noStore
 	var endpoint string
 	switch r.URL.Path {
 	case s.cfg.Paths.Live:
@@ -172,9 +174,9 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.metricsH.ServeHTTP(w, r)
 }
 
-// authorised: loopback callers or valid credentials.
+// authorised: valid credentials, or a loopback caller where auth.trustLoopback says so.
 func (s *Server) authorised(r *http.Request) bool {
-	return isLoopback(r.RemoteAddr) || s.verifier.Verify(r)
+	return (s.cfg.Auth.TrustLoopback && isLoopback(r.RemoteAddr)) || s.verifier.Verify(r)
 }
 
 func isLoopback(remote string) bool {

@@ -169,6 +169,9 @@ func bearer(tok string) func(*http.Request) {
 
 func fromLoopback(r *http.Request) { r.RemoteAddr = "127.0.0.1:40000" }
 
+// fromMeshProxy is how every remote caller looks behind a sidecar mesh's inbound proxy.
+func fromMeshProxy(r *http.Request) { r.RemoteAddr = "127.0.0.6:40000" }
+
 func TestLiveEndpointStates(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -261,23 +264,29 @@ func TestReadyFailsUntilTheFirstRunOfACriticalCheck(t *testing.T) {
 func TestDetailsAreShownOnlyToAuthorisedCallers(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name        string
-		details     string
-		mods        []func(*http.Request)
-		wantDetails bool
+		name          string
+		details       string
+		trustLoopback bool
+		mods          []func(*http.Request)
+		wantDetails   bool
 	}{
-		{"authenticated: remote caller without credentials", config.DetailsAuthenticated, nil, false},
-		{"authenticated: remote caller with a wrong token", config.DetailsAuthenticated, []func(*http.Request){bearer("nope")}, false},
-		{"authenticated: remote caller with the token", config.DetailsAuthenticated, []func(*http.Request){bearer("t0ken")}, true},
-		{"authenticated: loopback caller without credentials", config.DetailsAuthenticated, []func(*http.Request){fromLoopback}, true},
-		{"public: anyone", config.DetailsPublic, nil, true},
-		{"none: not even with the token", config.DetailsNone, []func(*http.Request){bearer("t0ken"), fromLoopback}, false},
+		{"authenticated: remote caller without credentials", config.DetailsAuthenticated, false, nil, false},
+		{"authenticated: remote caller with a wrong token", config.DetailsAuthenticated, false, []func(*http.Request){bearer("nope")}, false},
+		{"authenticated: remote caller with the token", config.DetailsAuthenticated, false, []func(*http.Request){bearer("t0ken")}, true},
+		{"authenticated: loopback caller, loopback not trusted (the default)", config.DetailsAuthenticated, false, []func(*http.Request){fromLoopback}, false},
+		{"authenticated: a mesh's inbound proxy (127.0.0.6), loopback not trusted", config.DetailsAuthenticated, false, []func(*http.Request){fromMeshProxy}, false},
+		{"authenticated: loopback caller, loopback trusted", config.DetailsAuthenticated, true, []func(*http.Request){fromLoopback}, true},
+		{"public: anyone", config.DetailsPublic, false, nil, true},
+		{"none: not even with the token", config.DetailsNone, true, []func(*http.Request){bearer("t0ken"), fromLoopback}, false},
 	}
 	for _, tc := range cases {
 		for _, path := range []string{"/health/live", "/health/ready"} {
 			t.Run(tc.name+" "+path, func(t *testing.T) {
 				t.Parallel()
-				h := newHarness(t, func(c *config.Config) { c.Details = tc.details })
+				h := newHarness(t, func(c *config.Config) {
+					c.Details = tc.details
+					c.Auth.TrustLoopback = tc.trustLoopback
+				})
 				h.dep.set(errors.New("status 500"))
 				h.mon.RunAll(context.Background())
 				rep := h.call(t, http.MethodGet, path, tc.mods...)
@@ -396,7 +405,21 @@ func TestProtectedMetrics(t *testing.T) {
 	assert.Contains(t, rep.hdr.Get("WWW-Authenticate"), "Bearer")
 	assert.NotContains(t, rep.raw, "kotaemon_health_")
 	assert.Equal(t, 200, h.call(t, http.MethodGet, "/metrics", bearer("t0ken")).code)
-	assert.Equal(t, 200, h.call(t, http.MethodGet, "/metrics", fromLoopback).code)
+	assert.Equal(t, http.StatusUnauthorized, h.call(t, http.MethodGet, "/metrics", fromLoopback).code, "loopback is not trusted by default")
+	trusting := newHarness(t, func(c *config.Config) { c.Auth.ProtectMetrics, c.Auth.TrustLoopback = true, true })
+	assert.Equal(t, 200, trusting.call(t, http.MethodGet, "/metrics", fromLoopback).code)
+}
+
+// Every answer says no-store, the errors included.
+func TestEveryAnswerForbidsCaching(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for _, c := range []struct{ method, path string }{
+		{http.MethodGet, "/health/live"}, {http.MethodGet, "/nowhere"}, {http.MethodPost, "/health/ready"}, {http.MethodGet, "/metrics"},
+	} {
+		rep := h.call(t, c.method, c.path)
+		assert.Equal(t, "no-store", rep.hdr.Get("Cache-Control"), "%s %s (%d)", c.method, c.path, rep.code)
+	}
 }
 
 func TestAppStateChangesAreLoggedOncePerChange(t *testing.T) {
@@ -439,7 +462,7 @@ func TestServeAnswersOverTCPAndStopsWithTheContext(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, 200, resp.StatusCode)
-	assert.Contains(t, string(body), `"components"`, "a loopback caller sees details")
+	assert.NotContains(t, string(body), `"components"`, "a loopback caller sees no details unless loopback is trusted")
 
 	cancel()
 	select {

@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -76,10 +77,11 @@ func toPass(p *corev1.Probe) time.Duration {
 	return seconds(p.PeriodSeconds)*time.Duration(p.SuccessThreshold) + seconds(p.TimeoutSeconds)
 }
 
-// checkLag bounds how long the agent's cached result of a check takes to follow the
-// dependency: one interval until the next run, plus that run's timeout.
+// checkLag bounds how long the agent's cached result of a check takes to go down with
+// the dependency: the check's failureThreshold runs an interval apart (the agent's
+// default), the last one waiting its timeout. Coming back takes one run (successThreshold 1).
 func checkLag() time.Duration {
-	return (checkIntervalSeconds + checkTimeoutSeconds) * time.Second
+	return (checkIntervalSeconds*config.DefaultCheckFailures + checkTimeoutSeconds) * time.Second
 }
 
 // recordWindows puts the configured windows on the timeline, for pictures and readers.

@@ -117,6 +117,11 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 		{"jwt HS256 without a secret key", "health:\n  auth:\n    mode: jwt\n    existingSecret: s\n    jwt:\n      algorithms: [HS256]\n      jwksKey: jwks\n", []string{"health.auth.jwt"}, nil},
 		{"an unknown key under probes.startup", "probes:\n  startup:\n    perodSeconds: 5\n", []string{"/probes/startup", "perodSeconds"}, nil},
 		{"an unknown key under probes.readiness", "probes:\n  readiness:\n    timeout: 5\n", []string{"/probes/readiness", "timeout"}, nil},
+		{"a critical check that one blip takes out of traffic", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 60, timeoutSeconds: 2, failureThreshold: 1}\n", []string{"health.checks[0].failureThreshold", "readiness window"}, nil},
+		{"a check threshold of 0", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2, successThreshold: 0}\n", []string{"/health/checks/0/successThreshold"}, nil},
+		{"a check interval of more than a day", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 90000, timeoutSeconds: 2}\n", []string{"/health/checks/0/intervalSeconds"}, nil},
+		{"a drain delay of an hour", "terminationGracePeriodSeconds: 4000\nhealth:\n  shutdown:\n    drainDelaySeconds: 3600\n", []string{"/health/shutdown/drainDelaySeconds"}, nil},
+		{"an app timeout above a minute", "health:\n  app:\n    readyTimeoutMs: 90000\n", []string{"/health/app/readyTimeoutMs"}, nil},
 		{"duplicate check names", "health:\n  checks:\n    - {name: db, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n    - {name: db, type: tcp, address: \"db2:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[1].name"}, nil},
 	}
 	require.GreaterOrEqual(t, len(cases), 60)

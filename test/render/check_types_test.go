@@ -23,6 +23,10 @@ func TestTheChartsCheckTypesAreTheAgentsTable(t *testing.T) {
 	b, err := os.ReadFile(filepath.Join(chart.Dir(), "files", "check-types.yaml"))
 	require.NoError(t, err)
 	var file struct {
+		Defaults struct {
+			FailureThreshold int `json:"failureThreshold"`
+			SuccessThreshold int `json:"successThreshold"`
+		} `json:"defaults"`
 		Reserved []string `json:"reserved"`
 		Keys     []string `json:"keys"`
 		Types    map[string]struct {
@@ -33,6 +37,8 @@ func TestTheChartsCheckTypesAreTheAgentsTable(t *testing.T) {
 	require.NoError(t, yaml.UnmarshalStrict(b, &file))
 	assert.Equal(t, config.CheckKeys, file.Keys, "keys")
 	assert.Equal(t, config.ReservedComponentNames, file.Reserved, "reserved names")
+	assert.Equal(t, config.DefaultCheckFailures, file.Defaults.FailureThreshold, "default failureThreshold")
+	assert.Equal(t, config.DefaultCheckPasses, file.Defaults.SuccessThreshold, "default successThreshold")
 	require.Len(t, file.Types, len(config.CheckTypeTable))
 	for _, ct := range config.CheckTypeTable {
 		got, ok := file.Types[ct.Name]

@@ -49,6 +49,7 @@ auth:
     {{- end }}
   {{- end }}
   protectMetrics: {{ $h.auth.protectMetrics }}
+  trustLoopback: {{ $h.auth.trustLoopback }}
 log:
   level: {{ $h.logLevel }}
 {{- if $h.checks }}
@@ -59,6 +60,12 @@ checks:
     critical: {{ $c.critical }}
     interval: {{ int $c.intervalSeconds }}s
     timeout: {{ int $c.timeoutSeconds }}s
+    {{- if hasKey $c "failureThreshold" }}
+    failureThreshold: {{ int $c.failureThreshold }}
+    {{- end }}
+    {{- if hasKey $c "successThreshold" }}
+    successThreshold: {{ int $c.successThreshold }}
+    {{- end }}
     {{- with $c.url }}
     url: {{ . | quote }}
     {{- end }}

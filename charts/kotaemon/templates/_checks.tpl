@@ -5,6 +5,7 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- define "kotaemon.checkGuards" -}}
 {{- $table := .Files.Get "files/check-types.yaml" | fromYaml -}}
 {{- $mode := include "kotaemon.mode" . | fromYaml -}}
+{{- $readiness := (include "kotaemon.effectiveProbes" . | fromYaml).readiness -}}
 {{- $seen := dict -}}
 {{- range $i, $c := .Values.health.checks -}}
 {{- $f := printf "health.checks[%d]" $i -}}
@@ -45,6 +46,14 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- end -}}
 {{- if and (eq $c.type "disk") (eq $mode.agent "serve") (not (hasPrefix (printf "%s/" (include "kotaemon.dataDir" $)) (printf "%s/" (trimSuffix "/" $c.path)))) -}}
 {{- fail (printf "%s.path %q: in sidecar mode the agent's container has only the data volume (%s); a disk check must look at it or below it" $f $c.path (include "kotaemon.dataDir" $)) -}}
+{{- end -}}
+{{- /* One failed run of a critical check must not take the pod out of traffic. */ -}}
+{{- $failures := int (ternary $c.failureThreshold $table.defaults.failureThreshold (hasKey $c "failureThreshold")) -}}
+{{- if and $readiness $c.critical (lt $failures 2) -}}
+{{- $window := mul (int $readiness.periodSeconds) (int $readiness.failureThreshold) -}}
+{{- if ge (int $c.intervalSeconds) $window -}}
+{{- fail (printf "%s: with failureThreshold 1, one failed run keeps readiness failing for the whole interval (%ds), as long as the readiness window (probes.readiness.periodSeconds x failureThreshold = %ds): a single blip takes the pod out of traffic. Set %s.failureThreshold to 2 or more, or intervalSeconds below %d" $f (int $c.intervalSeconds) $window $f $window) -}}
+{{- end -}}
 {{- end -}}
 {{- if and (eq $c.type "generate") (not $c.provider) -}}
 {{- fail (printf "%s.provider (openai or ollama) is required for type generate" $f) -}}

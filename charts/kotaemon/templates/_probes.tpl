@@ -88,7 +88,8 @@ terminationGracePeriodSeconds: {{ int $v.terminationGracePeriodSeconds }}
 {{- if or (eq $min 0) (lt $t $min) }}{{ $min = $t }}{{ end -}}
 {{- end -}}
 {{- if eq $min 0 }}{{ $min = 1 }}{{ end -}}
-{{- sub (mul $min 1000) 500 -}}
+{{- /* Never more than the agent accepts (a minute), whatever the kubelet waits. */ -}}
+{{- min (sub (mul $min 1000) 500) 60000 -}}
 {{- end -}}
 {{- end -}}
 
@@ -100,6 +101,6 @@ terminationGracePeriodSeconds: {{ int $v.terminationGracePeriodSeconds }}
 {{- $probes := include "kotaemon.effectiveProbes" . | fromYaml -}}
 {{- $t := 1 -}}
 {{- with $probes.readiness }}{{ $t = int .timeoutSeconds }}{{ end -}}
-{{- sub (mul $t 1000) 500 -}}
+{{- min (sub (mul $t 1000) 500) 60000 -}}
 {{- end -}}
 {{- end -}}
