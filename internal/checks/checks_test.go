@@ -268,6 +268,10 @@ func TestDiskCheck(t *testing.T) {
 	require.NoError(t, os.WriteFile(file, nil, 0o600))
 	readOnly := filepath.Join(dir, "ro")
 	require.NoError(t, os.Mkdir(readOnly, 0o500))
+	// The full-disk case probes a directory of its own: parallel cases must not see each
+	// other's probe files.
+	full := filepath.Join(dir, "full")
+	require.NoError(t, os.Mkdir(full, 0o700))
 
 	cases := []struct {
 		name, path string
@@ -277,7 +281,7 @@ func TestDiskCheck(t *testing.T) {
 		{"a writable directory with space is up", dir, 1, ""},
 		{"a missing directory is down", filepath.Join(dir, "absent"), 0, "stat"},
 		{"a file is not a directory", file, 0, "not a directory"},
-		{"too little free space is down", dir, 1 << 62, "bytes free, want at least"},
+		{"too little free space is down", full, 1 << 62, "bytes free, want at least"},
 	}
 	if os.Geteuid() != 0 { // root writes anywhere
 		cases = append(cases, struct {

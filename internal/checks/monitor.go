@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"kotaemon-k8s/internal/statelog"
 )
 
 // State of a component.
@@ -77,12 +79,13 @@ type Monitor struct {
 	started  atomic.Bool
 	wg       sync.WaitGroup
 	runCount atomic.Int64
+	logLimit *statelog.Limiter
 }
 
 // NewMonitor prepares the checks; nothing runs before Start. Every critical check
 // counts as failing until its first success.
 func NewMonitor(specs []Spec, log *slog.Logger, rec Recorder) *Monitor {
-	m := &Monitor{log: log, rec: rec, now: time.Now}
+	m := &Monitor{log: log, rec: rec, now: time.Now, logLimit: statelog.New(statelog.DefaultWindow, statelog.DefaultBurst)}
 	start := m.now()
 	for _, s := range specs {
 		e := &entry{spec: s}
@@ -257,8 +260,14 @@ func (m *Monitor) record(e *entry, err error, took time.Duration) {
 		if err != nil {
 			reason = next.LastError
 		}
-		m.log.Info("state change", "component", e.spec.Name, "type", e.spec.Type,
-			"critical", e.spec.Critical, "from", string(prev.State), "to", string(next.State), "reason", reason)
+		if ok, held := m.logLimit.Allow(e.spec.Name); ok {
+			attrs := []any{"component", e.spec.Name, "type", e.spec.Type,
+				"critical", e.spec.Critical, "from", string(prev.State), "to", string(next.State), "reason", reason}
+			if held > 0 {
+				attrs = append(attrs, "suppressed", held)
+			}
+			m.log.Info("state change", attrs...)
+		}
 	}
 	e.status.Store(&next)
 }

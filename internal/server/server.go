@@ -21,6 +21,7 @@ import (
 	"kotaemon-k8s/internal/checks"
 	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/internal/metrics"
+	"kotaemon-k8s/internal/statelog"
 )
 
 // Process reports whether the supervised app process runs (nil in sidecar mode).
@@ -54,6 +55,7 @@ type Server struct {
 	appLive  routeState
 	appReady routeState
 	start    startup
+	logLimit *statelog.Limiter
 }
 
 // routeState remembers the app route's latest answer, for logs and details.
@@ -87,7 +89,8 @@ func New(o Options) *Server {
 		o.Metrics = metrics.New("unknown")
 	}
 	s := &Server{cfg: o.Config, mon: o.Monitor, met: o.Metrics, verifier: o.Verifier,
-		proc: o.Process, log: o.Logger, app: newAppClient(o.Config.App.URL, o.Client), metricsH: o.Metrics.Handler()}
+		proc: o.Process, log: o.Logger, app: newAppClient(o.Config.App.URL, o.Client), metricsH: o.Metrics.Handler(),
+		logLimit: statelog.New(statelog.DefaultWindow, statelog.DefaultBurst)}
 	now := time.Now()
 	s.start.restart(now)
 	s.appLive.state.Store(&routeSnapshot{transition: now})
@@ -317,7 +320,13 @@ func (s *Server) recordRoute(rs *routeState, path string, err error, took time.D
 				if err != nil {
 					reason = next.err
 				}
-				s.log.Info("state change", "component", "app", "route", path, "from", from, "to", upDown(next.up), "reason", reason)
+				if ok, held := s.logLimit.Allow("app " + path); ok {
+					attrs := []any{"component", "app", "route", path, "from", from, "to", upDown(next.up), "reason", reason}
+					if held > 0 {
+						attrs = append(attrs, "suppressed", held)
+					}
+					s.log.Info("state change", attrs...)
+				}
 			}
 			return
 		}

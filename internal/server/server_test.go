@@ -22,6 +22,7 @@ import (
 	"kotaemon-k8s/internal/checks"
 	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/internal/metrics"
+	"kotaemon-k8s/internal/statelog"
 )
 
 // appDouble stands in for Kotaemon: each route answers, fails or hangs on demand.
@@ -513,4 +514,18 @@ func await(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// Regression: a route that flaps on every probe does not write a line per probe: at
+// most statelog.DefaultBurst state changes per window are logged.
+func TestAFlappingRouteIsNotLoggedOnEveryProbe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	for i := range 200 {
+		h.app.set("/app_id", map[bool]string{true: "ok", false: "fail"}[i%2 == 0])
+		h.call(t, http.MethodGet, "/health/ready")
+	}
+	lines := strings.Count(h.logs.String(), `"route":"/app_id"`)
+	assert.LessOrEqual(t, lines, statelog.DefaultBurst, "state-change lines in one window")
+	assert.Positive(t, lines)
 }
