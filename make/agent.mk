@@ -15,7 +15,7 @@ FUZZTIME        ?= 10s
 # Amplification window of bench-agent; the issue's figure is for 60s.
 BENCH_WINDOW    ?= 20s
 
-.PHONY: build-agent test-agent fuzz-agent bench-agent image push
+.PHONY: build-agent test-agent fuzz-agent bench-agent bench-flood image push
 
 build-agent: ## build the static health agent into bin/kotaemon-health
 	@mkdir -p $(dir $(AGENT_BIN))
@@ -33,6 +33,9 @@ fuzz-agent: ## short fuzz runs of the config parser, bearer header and JWT handl
 bench-agent: build-agent ## handler benchmarks, then latency/memory/amplification of a real agent (BENCH_WINDOW=60s for the full figure)
 	go test -run '^$$' -bench . -benchmem -count 1 ./internal/server
 	go run ./cmd/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
+
+bench-flood: build-agent ## flood a real agent (4,000 idle connections, 1,000 probes/s, hung app): memory and the kubelet's answers; BEFORE=path/to/older/agent compares side by side
+	go run ./cmd/agentbench -flood -agent $(AGENT_BIN) $(if $(BEFORE),-before $(BEFORE))
 
 $(AGENT_DIST)/linux-%/kotaemon-health: AGENT_FORCE
 	@mkdir -p $(dir $@)

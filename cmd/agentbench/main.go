@@ -52,11 +52,21 @@ func main() {
 		agentEnv = append(agentEnv, v)
 		return nil
 	})
+	flood := flag.Bool("flood", false, "run only the flood: idle connections and probes against a hung app")
+	before := flag.String("before", "", "with -flood: also flood this agent binary (an earlier build), side by side")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "agentbench-")
 	check(err)
 	defer os.RemoveAll(tmp)
+	if *flood {
+		bins := map[string]string{"2-this": *bin}
+		if *before != "" {
+			bins["1-before"] = *before
+		}
+		runFlood(bins, tmp)
+		return
+	}
 
 	// 1. Latency and memory on one agent.
 	a := startAgent(*bin, tmp, "latency", 30*time.Second)

@@ -2,9 +2,11 @@ package server
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -18,18 +20,22 @@ const maxConns = 128
 // connLimit keeps at most max connections open. A connection over the limit makes room
 // by closing the one that has waited longest without a request in progress (a kept-alive
 // connection between requests, or one that has not sent its request yet): an idle flood
-// cannot lock the kubelet out. Only when every connection is busy is the newcomer
-// answered 503 at once and closed.
+// cannot lock the kubelet out. Only when every connection is busy is the newcomer turned
+// away: answered 503 at once, unless its request is a priority one (the liveness probe,
+// whose failure would restart the container), which is served all the same.
 type connLimit struct {
 	max      int
 	shed     func(how string) // metrics: "evicted" or "refused"
 	refusing chan struct{}    // bounds the refusals being answered at once
+	priority func(*http.Request) bool
+	handler  http.Handler
 	mu       sync.Mutex
 	conns    map[net.Conn]connInfo
 }
 
-// maxRefusing bounds the goroutines answering refused connections.
-const maxRefusing = 32
+// maxRefusing bounds the goroutines answering turned-away connections (a liveness probe
+// among them waits on the app for at most its timeout).
+const maxRefusing = 128
 
 // maxHeaderBytes bounds a request's header, served or refused.
 const maxHeaderBytes = 8 << 10
@@ -39,8 +45,9 @@ type connInfo struct {
 	since time.Time
 }
 
-func newConnLimit(max int, shed func(string)) *connLimit {
-	return &connLimit{max: max, shed: shed, refusing: make(chan struct{}, maxRefusing), conns: map[net.Conn]connInfo{}}
+func newConnLimit(max int, shed func(string), handler http.Handler, priority func(*http.Request) bool) *connLimit {
+	return &connLimit{max: max, shed: shed, refusing: make(chan struct{}, maxRefusing),
+		handler: handler, priority: priority, conns: map[net.Conn]connInfo{}}
 }
 
 // track is the http.Server's ConnState hook.
@@ -81,28 +88,82 @@ func (l *connLimit) admit(c net.Conn) bool {
 		l.shed("evicted")
 		return true
 	}
-	l.shed("refused")
+	// Every connection is busy: turn this one away (served if it is a priority request).
 	select {
 	case l.refusing <- struct{}{}:
 		go func() {
 			defer func() { <-l.refusing }()
-			refuse(c)
+			l.turnAway(c)
 		}()
 	default: // even the refusals are at their limit: close without a word
+		l.shed("refused")
 		_ = c.Close()
 	}
 	return false
 }
 
-// refuse reads the request (an HTTP client does not take an answer to a request it has
-// not finished sending), answers 503 and closes, all within a second.
-func refuse(c net.Conn) {
+// turnAway reads the request (an HTTP client does not take an answer to a request it has
+// not finished sending); a priority request is served, any other answered 503; the
+// connection is closed after one answer.
+func (l *connLimit) turnAway(c net.Conn) {
 	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := http.ReadRequest(bufio.NewReader(io.LimitReader(c, maxHeaderBytes))); err != nil {
+	_ = c.SetReadDeadline(time.Now().Add(time.Second))
+	req, err := http.ReadRequest(bufio.NewReader(io.LimitReader(c, maxHeaderBytes)))
+	if err != nil {
+		l.shed("refused")
 		return
 	}
+	if l.priority(req) {
+		l.shed("served-over-limit")
+		req.RemoteAddr = c.RemoteAddr().String()
+		w := &oneShot{header: http.Header{}}
+		l.handler.ServeHTTP(w, req)
+		_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+		_ = w.writeTo(c)
+		return
+	}
+	l.shed("refused")
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 	_, _ = io.WriteString(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n")
+}
+
+// oneShot collects one answer of a handler so it can be written on a connection the
+// http.Server does not own.
+type oneShot struct {
+	header http.Header
+	code   int
+	body   []byte
+}
+
+func (o *oneShot) Header() http.Header { return o.header }
+
+func (o *oneShot) WriteHeader(code int) {
+	if o.code == 0 {
+		o.code = code
+	}
+}
+
+func (o *oneShot) Write(p []byte) (int, error) {
+	o.WriteHeader(http.StatusOK)
+	o.body = append(o.body, p...)
+	return len(p), nil
+}
+
+func (o *oneShot) writeTo(w io.Writer) error {
+	o.WriteHeader(http.StatusOK)
+	o.header.Set("Content-Length", strconv.Itoa(len(o.body)))
+	o.header.Set("Connection", "close")
+	if _, err := fmt.Fprintf(w, "HTTP/1.1 %d %s\r\n", o.code, http.StatusText(o.code)); err != nil {
+		return err
+	}
+	if err := o.header.Write(w); err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, "\r\n"); err != nil {
+		return err
+	}
+	_, err := w.Write(o.body)
+	return err
 }
 
 // limitedListener hands the server only the connections the limit admits.

@@ -77,7 +77,8 @@ func TestAnIdleFloodMakesRoomForTheNextProbe(t *testing.T) {
 }
 
 // When every slot is busy (probes waiting on a hung app), a newcomer gets 503 at once,
-// cheaply, with no-store, instead of queueing.
+// cheaply, with no-store, instead of queueing; but a liveness probe is served all the
+// same, since its failure would restart the container.
 func TestWithEverySlotBusyANewcomerGets503AtOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -95,11 +96,16 @@ func TestWithEverySlotBusyANewcomerGets503AtOnce(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // both requests reach the handler; no condition to await from outside
 
 	begin := time.Now()
-	code, cache := probe(t, addr, "/health/live")
+	code, cache := probe(t, addr, "/health/ready")
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, "no-store", cache)
 	assert.Less(t, time.Since(begin), time.Second, "refused at once, not after the app's timeout")
 	assert.Equal(t, 1.0, testutil.ToFloat64(h.met.ShedCounter("refused")))
+
+	code, cache = probe(t, addr, "/health/live")
+	assert.Equal(t, http.StatusOK, code, "the liveness probe is answered truthfully over the limit")
+	assert.Equal(t, "no-store", cache)
+	assert.Equal(t, 1.0, testutil.ToFloat64(h.met.ShedCounter("served-over-limit")))
 }
 
 // Headers beyond the limit are refused before the handler runs.

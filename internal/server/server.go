@@ -422,7 +422,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) error {
-	limit := newConnLimit(max, s.met.ConnectionShed)
+	// The liveness probe is served even over the limit: its failure restarts the
+	// container, which a flood must not be able to cause.
+	limit := newConnLimit(max, s.met.ConnectionShed, s, func(r *http.Request) bool {
+		return r.Method == http.MethodGet && r.URL.Path == s.cfg.Paths.Live
+	})
 	srv := &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 2 * time.Second, // a probe's request is written at once
