@@ -411,14 +411,16 @@ func (a *Auth) validate() error {
 
 // validateRef checks the form of a by-reference secret: exactly one of env and file.
 func validateRef(f, env, file string) error {
-	switch {
-	case env != "" && file != "":
-		return fieldErr(f, "set env or file, not both")
-	case env == "" && file == "":
+	if (env == "") == (file == "") {
+		if env != "" {
+			return fieldErr(f, "set env or file, not both")
+		}
 		return fieldErr(f, "one of env or file is required (secrets are never written in the config)")
-	case env != "" && !envNameRE.MatchString(env):
+	}
+	if env != "" && !envNameRE.MatchString(env) {
 		return fieldErr(f+".env", "%q is not an environment variable name", env)
-	case file != "" && !strings.HasPrefix(file, "/"):
+	}
+	if file != "" && !strings.HasPrefix(file, "/") {
 		return fieldErr(f+".file", "must be an absolute path, got %q", file)
 	}
 	return nil

@@ -69,25 +69,8 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 			return err
 		}
 	case AuthJWT:
-		j := c.Auth.JWT
-		switch {
-		case j.SecretFile != "":
-			sec, err := get("auth.jwt.secretFile", "", j.SecretFile)
-			if err != nil {
-				return err
-			}
-			if len(sec) < MinHS256SecretBytes {
-				return fieldErr("auth.jwt.secretFile", "the HS256 secret is %d bytes: use at least %d (a shorter key is guessable offline from any token)", len(sec), MinHS256SecretBytes)
-			}
-			s.JWTSecret = []byte(sec)
-		case j.PublicKeyFile != "":
-			if s.JWTPEM, err = readRaw("auth.jwt.publicKeyFile", j.PublicKeyFile); err != nil {
-				return err
-			}
-		case j.JWKSFile != "":
-			if s.JWKS, err = readRaw("auth.jwt.jwksFile", j.JWKSFile); err != nil {
-				return err
-			}
+		if err := s.resolveJWT(c.Auth.JWT, get, readRaw); err != nil {
+			return err
 		}
 	}
 	for i, ch := range c.Checks {
@@ -109,4 +92,29 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 	}
 	c.Secrets = s
 	return nil
+}
+
+// resolveJWT reads the JWT key from the one file the config names: an HS256 secret (at
+// least MinHS256SecretBytes long), a PEM public key, or a JWKS document.
+func (s *Secrets) resolveJWT(j JWT, get func(field, env, file string) (string, error), readRaw func(field, file string) ([]byte, error)) error {
+	var err error
+	if j.SecretFile != "" {
+		sec, err := get("auth.jwt.secretFile", "", j.SecretFile)
+		if err != nil {
+			return err
+		}
+		if len(sec) < MinHS256SecretBytes {
+			return fieldErr("auth.jwt.secretFile", "the HS256 secret is %d bytes: use at least %d (a shorter key is guessable offline from any token)", len(sec), MinHS256SecretBytes)
+		}
+		s.JWTSecret = []byte(sec)
+		return nil
+	}
+	if j.PublicKeyFile != "" {
+		s.JWTPEM, err = readRaw("auth.jwt.publicKeyFile", j.PublicKeyFile)
+		return err
+	}
+	if j.JWKSFile != "" {
+		s.JWKS, err = readRaw("auth.jwt.jwksFile", j.JWKSFile)
+	}
+	return err
 }
