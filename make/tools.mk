@@ -24,6 +24,12 @@ $(KUBE_SCORE): make/versions.mk
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) go install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
 
+# gremlins, pinned (make/versions.mk), mutates the agent's code for `make mutation`.
+GREMLINS := $(BIN)/gremlins
+$(GREMLINS): make/versions.mk
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
+
 .PHONY: tools
 tools: $(HELM) $(KUBE_SCORE) ## build the pinned helm and kube-score into bin/
 
@@ -38,5 +44,6 @@ generate: ## regenerate what is generated from the repository's own files (versi
 	  printf '\tCoreDNS = "%s"\n' '$(COREDNS_VERSION)'; \
 	  printf '\tKubeRouter = "%s"\n' '$(KUBE_ROUTER_VERSION)'; \
 	  printf '\tKubeScore = "%s"\n' '$(KUBE_SCORE_VERSION)'; \
+	  printf '\tGremlins = "%s"\n' '$(GREMLINS_VERSION)'; \
 	  printf ')\n'; } > versions/versions.go
 	gofmt -w versions/versions.go

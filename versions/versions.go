@@ -10,4 +10,5 @@ const (
 	CoreDNS    = "v1.12.1"
 	KubeRouter = "v2.1.0"
 	KubeScore  = "v1.20.0"
+	Gremlins   = "v0.6.0"
 )

@@ -22,6 +22,7 @@ var constants = map[string]string{
 	"COREDNS_VERSION":     CoreDNS,
 	"KUBE_ROUTER_VERSION": KubeRouter,
 	"KUBE_SCORE_VERSION":  KubeScore,
+	"GREMLINS_VERSION":    Gremlins,
 }
 
 // makeVersions reads the `NAME := value` lines of make/versions.mk.

@@ -329,15 +329,31 @@ func (c *diskCheck) Probe(ctx context.Context) error {
 	if err := errors.Join(werr, cerr, rerr); err != nil {
 		return fmt.Errorf("not writable: %w", err)
 	}
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(c.path, &st); err != nil {
-		return fmt.Errorf("statfs: %w", err)
+	free, err := freeBytes(c.path)
+	if err != nil {
+		return err
 	}
-	free := st.Bavail * uint64(st.Bsize)
-	if free < c.minFree {
-		return fmt.Errorf("%d bytes free, want at least %d", free, c.minFree)
+	if err := enoughFree(free, c.minFree); err != nil {
+		return err
 	}
 	return ctx.Err()
+}
+
+// freeBytes is the space an unprivileged writer may still use under path.
+func freeBytes(path string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, fmt.Errorf("statfs: %w", err)
+	}
+	return st.Bavail * uint64(st.Bsize), nil
+}
+
+// enoughFree passes when exactly minFree bytes are left: the threshold is a floor.
+func enoughFree(free, minFree uint64) error {
+	if free < minFree {
+		return fmt.Errorf("%d bytes free, want at least %d", free, minFree)
+	}
+	return nil
 }
 
 // NewClient is the HTTP client the checks share. Redirects are not followed: a check

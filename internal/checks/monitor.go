@@ -156,12 +156,16 @@ func (m *Monitor) Runs() int64 { return m.runCount.Load() }
 
 // jitter spreads runs over [0.9, 1.1] x interval so that checks started together do
 // not stay in step; the mean stays the interval.
+// Intervals are positive (config bounds); below 5 ns there is nothing to spread.
 func jitter(d time.Duration) time.Duration {
-	spread := int64(d) / 5
-	if spread <= 0 {
-		return d
-	}
-	return d - d/10 + time.Duration(rand.Int64N(spread+1))
+	return d - d/10 + time.Duration(rand.Int64N(int64(d)/5+1))
+}
+
+// nextRun is the wait before the next run of a check whose run took took: the cadence is
+// measured from the start of a run, and a run longer than the interval is followed at
+// once (timeout < interval, so runs never overlap).
+func nextRun(interval, took time.Duration) time.Duration {
+	return max(jitter(interval)-took, 0)
 }
 
 func (m *Monitor) loop(ctx context.Context, e *entry) {
@@ -178,10 +182,7 @@ func (m *Monitor) loop(ctx context.Context, e *entry) {
 		if ctx.Err() != nil {
 			return
 		}
-		// The cadence is measured from the start of a run; timeout < interval, so runs
-		// never overlap.
-		next := jitter(e.spec.Interval) - time.Since(begin)
-		timer.Reset(max(next, 0))
+		timer.Reset(nextRun(e.spec.Interval, time.Since(begin)))
 	}
 }
 

@@ -3,11 +3,13 @@ package config
 import (
 	"errors"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
 )
 
 // Every bound holds at its edge: the limit itself is accepted, one step beyond is
@@ -159,4 +161,19 @@ func TestEverySecretSourceIsReadOrRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, cfg.ResolveSecretsWith(env, read))
 	assert.Equal(t, "k", cfg.Secrets.Checks["llm"].APIKey, "trimmed")
+}
+
+// The node budget is spent exactly: a document of n nodes decodes with a budget of n.
+func TestTheNodeBudgetIsSpentExactly(t *testing.T) {
+	t.Parallel()
+	var node yaml.Node
+	require.NoError(t, yaml.Unmarshal([]byte("hello"), &node))
+	scalar := node.Content[0]
+	var s string
+	budget := 1
+	require.NoError(t, decodeValue(scalar, reflect.ValueOf(&s).Elem(), "x", &budget))
+	assert.Equal(t, "hello", s)
+	budget = 0
+	err := decodeValue(scalar, reflect.ValueOf(&s).Elem(), "x", &budget)
+	assert.ErrorContains(t, err, "too many alias expansions")
 }

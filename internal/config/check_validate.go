@@ -42,14 +42,11 @@ func (c *Check) validateTiming(f string, _ CheckType) error {
 	if err := within(f+".interval", c.Interval, MinCheckInterval, MaxCheckInterval); err != nil {
 		return err
 	}
-	if c.Timeout <= 0 {
-		return fieldErr(f+".timeout", "must be positive, got %s", c.Timeout)
+	if err := within(f+".timeout", c.Timeout, time.Millisecond, MaxCheckTimeout); err != nil {
+		return err
 	}
 	if c.Timeout >= c.Interval {
 		return fieldErr(f+".timeout", "%s must be shorter than interval %s", c.Timeout, c.Interval)
-	}
-	if err := within(f+".timeout", c.Timeout, time.Millisecond, MaxCheckTimeout); err != nil {
-		return err
 	}
 	for _, t := range []struct {
 		name string

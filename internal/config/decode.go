@@ -138,7 +138,7 @@ func decodeStruct(n *yaml.Node, v reflect.Value, path string, budget *int) error
 		known = append(known, tag)
 	}
 	seen := map[string]bool{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
+	for i := 0; i < len(n.Content); i += 2 { // a mapping's content is key, value pairs
 		k, val := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			return fieldErr(path, "keys must be plain strings")

@@ -41,13 +41,19 @@ func newAppClient(rawURL string, client *http.Client) *appClient {
 	return &appClient{base: strings.TrimRight(rawURL, "/"), client: client}
 }
 
+// A connect on loopback is immediate or refused; the probe's own timeout bounds the rest.
+const (
+	appDialTimeout = 5 * time.Second
+	appKeepAlive   = 30 * time.Second
+)
+
 // NewAppClient is an HTTP client for the app on loopback: kept-alive connections (a
 // bounded number), no proxy, no compression, no redirects followed (a redirect is an
 // answer).
 func NewAppClient() *http.Client {
 	tr := &http.Transport{
 		Proxy:               nil,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         (&net.Dialer{Timeout: appDialTimeout, KeepAlive: appKeepAlive}).DialContext,
 		MaxConnsPerHost:     maxAppConns,
 		MaxIdleConns:        maxAppConns,
 		MaxIdleConnsPerHost: maxAppConns,

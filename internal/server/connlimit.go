@@ -79,9 +79,7 @@ func (l *connLimit) admit(c net.Conn) bool {
 			victim, oldest = vc, info.since
 		}
 	}
-	if victim != nil {
-		delete(l.conns, victim) // counted out now; its StateClosed follows
-	}
+	delete(l.conns, victim) // counted out now, its StateClosed follows (no-op when nil)
 	l.mu.Unlock()
 	if victim != nil {
 		_ = victim.Close()

@@ -421,6 +421,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return s.serveWithLimit(ctx, ln, maxConns)
 }
 
+// Time limits of the health port's connections.
+const (
+	headerTimeout = 2 * time.Second // a probe's request is written at once
+	readTimeout   = 5 * time.Second
+	// An answer waits at most for the app's probe timeout (config.MaxAppTimeout), then
+	// is written at once: the write deadline must not cut a slow app's truthful answer.
+	writeTimeout = config.MaxAppTimeout + 5*time.Second
+	// The kubelet opens a connection per probe; a kept-alive client comes back within a
+	// probe period or not at all.
+	idleTimeout   = 5 * time.Second
+	shutdownGrace = 2 * time.Second
+)
+
 func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) error {
 	// The liveness probe is served even over the limit: its failure restarts the
 	// container, which a flood must not be able to cause.
@@ -429,15 +442,13 @@ func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) e
 	})
 	srv := &http.Server{
 		Handler:           s,
-		ReadHeaderTimeout: 2 * time.Second, // a probe's request is written at once
-		ReadTimeout:       5 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		// The kubelet opens a connection per probe; a kept-alive client comes back
-		// within a probe period or not at all.
-		IdleTimeout:    5 * time.Second,
-		MaxHeaderBytes: maxHeaderBytes, // a JWT fits, a flood of headers does not
-		ConnState:      limit.track,
-		ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+		ReadHeaderTimeout: headerTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes, // a JWT fits, a flood of headers does not
+		ConnState:         limit.track,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(limitedListener{Listener: ln, limit: limit}) }()
@@ -446,11 +457,10 @@ func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) e
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		_ = srv.Close()
-	}
+	_ = srv.Shutdown(sctx) // answers in flight finish within the grace
+	_ = srv.Close()        // and whatever outlived it is cut (a no-op after a clean drain)
 	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}

@@ -171,11 +171,7 @@ func (s *Supervisor) loop() {
 				s.o.OnDraining()
 				s.o.Logger.Info("state change", "component", "process", "from", "running", "to", "draining",
 					"reason", sigName(ss)+" received", "drainDelay", s.o.DrainDelay.String(), "stopTimeout", s.o.StopTimeout.String())
-				if s.o.DrainDelay <= 0 {
-					forwardStop()
-				} else {
-					drainC = time.After(s.o.DrainDelay)
-				}
+				drainC = time.After(s.o.DrainDelay) // fires at once for no delay
 			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseDraining:
 				forwardStop() // asked twice: cut the drain delay short
 			default:

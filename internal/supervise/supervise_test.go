@@ -72,6 +72,16 @@ func child(behaviour string) int {
 		}
 		fmt.Println(cmd.Process.Pid)
 		return 0
+	case "group-leader":
+		// Starts a grandchild in its own process group that reports its signals to
+		// KH_OUT.grandchild, then waits like wait-term.
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), childEnv+"=wait-term", "KH_OUT="+os.Getenv("KH_OUT")+".grandchild")
+		if err := cmd.Start(); err != nil {
+			return 1
+		}
+		name = "wait-term"
+		fallthrough
 	case "wait-term", "check-ready", "orphan":
 		sigs := make(chan os.Signal, 4)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT)
