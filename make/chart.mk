@@ -21,28 +21,41 @@ template: $(HELM) ## render one environment: make template ENV=prod
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
 	$(HELM) template $(RELEASE) $(CHART) -f $(VALUES_FILE) --namespace $(NAMESPACE) --kube-version $(KUBE_VERSION)
 
-# The main job. With KUBECONFIG set it installs there; without, it brings the embedded
-# cluster up (cluster.mk), loads the agent image built by `make image` and installs into
-# it (its default StorageClass serves the chart's persistence). The embedded cluster has
-# no registry: the Kotaemon image itself must be imported there first
-# (make load-images IMAGES=kotaemon.tar) for the pod to start.
+# The main job, in Go (cmd/kotaemonctl, package release): render the chart, put the
+# images it needs where the nodes find them, install or upgrade, and wait until Ready
+# with a line per change (or stop with the cause and the next step). Without KUBECONFIG
+# it brings the embedded cluster up first and imports the images there: the agent's from
+# `make image`, Kotaemon's pulled on this machine's network into a cache outside the
+# clone (without a network it says so and installs nothing). With KUBECONFIG: a kind
+# cluster gets the agent image loaded; REGISTRY=host/path pushes it there (make push).
+KOTAEMONCTL := $(BIN)/kotaemonctl
 INSTALL_ARGS ?=
-EMBEDDED_INSTALL_ARGS := --set health.image.pullPolicy=Never --set image.pullPolicy=Never
+TIMEOUT ?= 5m
+CTL_FLAGS = -repo $(CURDIR) -release $(RELEASE) -namespace $(NAMESPACE)
 
-install: $(HELM) ## install ENV (default dev) into the cluster in KUBECONFIG, or the embedded local cluster
+.PHONY: $(KOTAEMONCTL) status demo
+$(KOTAEMONCTL):
+	@mkdir -p $(BIN)
+	go build -o $@ ./cmd/kotaemonctl
+
+install: $(KOTAEMONCTL) ## install ENV (default dev) into the cluster in KUBECONFIG, or the embedded local cluster, and wait until Ready
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
-ifeq ($(strip $(KUBECONFIG)),)
 	$(MAKE) --no-print-directory image
-	$(MAKE) --no-print-directory cluster-up
-	$(MAKE) --no-print-directory load-images
-endif
-	$(KUBE_EXEC) $(HELM) upgrade --install $(RELEASE) $(CHART) -f $(VALUES_FILE) \
-		--namespace $(NAMESPACE) --create-namespace \
-		$(if $(strip $(KUBECONFIG)),,$(EMBEDDED_INSTALL_ARGS)) $(INSTALL_ARGS)
-	$(KUBE_EXEC) $(HELM) status $(RELEASE) --namespace $(NAMESPACE)
+	$(if $(strip $(KUBECONFIG)),,$(MAKE) --no-print-directory cluster-up)
+	$(if $(REGISTRY),$(MAKE) --no-print-directory push IMAGE=$(REGISTRY)/$(shell $(AGENT_IMAGEBUILD) -print ref))
+	$(KOTAEMONCTL) install $(CTL_FLAGS) -f $(VALUES_FILE) -timeout $(TIMEOUT) $(if $(REGISTRY),-registry $(REGISTRY)) $(INSTALL_ARGS)
 
-uninstall: $(HELM) ## remove the release (the data PVC is kept: helm.sh/resource-policy keep)
-	$(KUBE_EXEC) $(HELM) uninstall $(RELEASE) --namespace $(NAMESPACE)
+status: $(KOTAEMONCTL) ## the release, its pods, their probes and the health agent's last state changes
+	$(KOTAEMONCTL) status $(CTL_FLAGS)
+
+uninstall: $(KOTAEMONCTL) ## remove the release (the data PVC is kept: helm.sh/resource-policy keep)
+	$(KOTAEMONCTL) uninstall $(CTL_FLAGS)
+
+# The probes at work, offline: the chart with the Kotaemon stand-in (package demo).
+demo: $(KOTAEMONCTL) ## install the chart with the Kotaemon stand-in and play slow start, outage, deadlock, crash (FAULT=deadlock plays one)
+	$(MAKE) --no-print-directory image
+	$(if $(strip $(KUBECONFIG)),,$(MAKE) --no-print-directory cluster-up)
+	$(KOTAEMONCTL) demo -repo $(CURDIR) $(if $(FAULT),-fault $(FAULT))
 
 docs: ## regenerate the chart README's values table from values.yaml
 	go run ./cmd/valuesdoc -chart $(CHART)

@@ -110,3 +110,9 @@ func Push(ref string, idx v1.ImageIndex) error {
 	}
 	return remote.WriteIndex(r, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain))
 }
+
+// AgentArchive is where `make image` writes the agent's docker archive for arch under
+// dir (cmd/imagebuild writes it, the installer loads it from there).
+func AgentArchive(dir, tag, arch string) string {
+	return filepath.Join(dir, "kotaemon-health-"+tag+"-"+arch+".tar")
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/distribution/reference"
+
 	"kotaemon-k8s/ociimage"
 )
 
@@ -79,4 +81,19 @@ func (o Options) BuildAll() error {
 		p.say("pause image %s", map[bool]string{true: "(cached)", false: "built"}[cached])
 	}
 	return err
+}
+
+// HasImage reports whether the cluster's containerd holds ref (under the fully
+// qualified name containerd gives imported images).
+func HasImage(ref string) (bool, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return false, fmt.Errorf("image reference %q: %w", ref, err)
+	}
+	full := reference.TagNameOnly(named).String()
+	out, err := run("ctr", "--address", ctrdSocket, "-n", "k8s.io", "images", "ls", "-q", "name=="+full)
+	if err != nil {
+		return false, err
+	}
+	return strings.TrimSpace(out) == full, nil
 }

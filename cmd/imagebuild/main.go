@@ -104,7 +104,7 @@ func main() {
 			if err != nil {
 				fail(err)
 			}
-			dockerFile := filepath.Join(*out, "kotaemon-health-"+tag+"-"+host+".tar")
+			dockerFile := ociimage.AgentArchive(*out, tag, host)
 			if err := ociimage.WriteDockerTar(dockerFile, ref, img); err != nil {
 				fail(err)
 			}

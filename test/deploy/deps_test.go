@@ -3,13 +3,10 @@ package deploy
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"kotaemon-k8s/test/doubles/dependency"
 	"kotaemon-k8s/test/kube"
@@ -35,28 +32,7 @@ const (
 // startDependency runs the dependency stand-in with models and waits until it answers.
 func (r *release) startDependency(models ...string) *depStandin {
 	r.t.Helper()
-	labels := map[string]string{"app": depsName}
-	args := []string{fmt.Sprintf("--listen=:%d", depsPort)}
-	if len(models) > 0 {
-		args = append(args, "--models="+strings.Join(models, ","))
-	}
-	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: depsName, Labels: labels},
-		Spec: corev1.PodSpec{
-			TerminationGracePeriodSeconds: kube.Ptr(int64(1)),
-			AutomountServiceAccountToken:  kube.Ptr(false),
-			Containers: []corev1.Container{{
-				Name: depsName, Image: r.im.deps, ImagePullPolicy: corev1.PullIfNotPresent, Args: args,
-				Ports:           []corev1.ContainerPort{{Name: "http", ContainerPort: depsPort}},
-				ReadinessProbe:  &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: dependency.ControlHealthPath, Port: intstr.FromInt32(dependency.DefaultControlPort)}}, PeriodSeconds: 1},
-				SecurityContext: kube.Nobody,
-			}},
-		},
-	}
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: depsName},
-		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Name: "http", Port: depsPort, TargetPort: intstr.FromInt32(depsPort)}}},
-	}
+	pod, svc := dependency.Manifests(depsName, r.im.deps, depsPort, models...)
 	ctx := context.Background()
 	_, err := r.c.Client.CoreV1().Pods(r.ns).Create(ctx, pod, metav1.CreateOptions{})
 	require.NoError(r.t, err)

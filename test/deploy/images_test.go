@@ -11,21 +11,10 @@ import (
 
 	"kotaemon-k8s/ociimage"
 	"kotaemon-k8s/test/chart"
+	"kotaemon-k8s/test/doubles/dependency"
+	"kotaemon-k8s/test/doubles/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
-
-// standinProgram is the Kotaemon stand-in: root like the real image, with /app as its
-// working directory.
-var standinProgram = ociimage.Program{
-	Package: "kotaemon-k8s/cmd/kotaemon-standin", Ref: "kotaemon-k8s/kotaemon-standin:test",
-	Path: "/kotaemon-standin", Dirs: []string{"/app"}, User: "0:0",
-}
-
-// depsProgram answers as Ollama, an OpenAI-compatible server, Qdrant and more.
-var depsProgram = ociimage.Program{
-	Package: "kotaemon-k8s/cmd/dependency-standin", Ref: "kotaemon-k8s/dependency-standin:test",
-	Path: "/dependency-standin",
-}
 
 // images are the references pods use for this repository's programs.
 type images struct{ agent, standin, deps, client string }
@@ -65,8 +54,8 @@ func toString(v any) string {
 func loadImages(t testing.TB, c *kube.Cluster) images {
 	t.Helper()
 	agent := agentProgram(t)
-	refs := c.LoadImages(t, agent, standinProgram, depsProgram, kube.ClientImage)
-	return images{agent: refs[agent.Ref], standin: refs[standinProgram.Ref], deps: refs[depsProgram.Ref], client: refs[kube.ClientImage.Ref]}
+	refs := c.LoadImages(t, agent, kotaemon.Image, dependency.Image, kube.ClientImage)
+	return images{agent: refs[agent.Ref], standin: refs[kotaemon.Image.Ref], deps: refs[dependency.Image.Ref], client: refs[kube.ClientImage.Ref]}
 }
 
 // splitRef splits repository:tag at the tag's colon (a registry port has a slash after it).

@@ -1,0 +1,235 @@
+package installer
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"kotaemon-k8s/nodeimages"
+)
+
+var chartDir = filepath.Join("..", "charts", "kotaemon")
+
+// valuesFile writes doc as a values file.
+func valuesFile(t *testing.T, doc string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "values.yaml")
+	require.NoError(t, os.WriteFile(f, []byte(doc), 0o644))
+	return f
+}
+
+const demoTimings = `
+probes:
+  startup: {expectedSeconds: 20, safetyFactor: 1.5, periodSeconds: 2, timeoutSeconds: 2}
+`
+
+func TestRenderFindsTheWorkloadItsImagesAndTheStartupBudget(t *testing.T) {
+	t.Parallel()
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", ValuesFiles: []string{valuesFile(t, demoTimings)}}
+	p, err := Render(o, nil, "v1.34.0")
+	require.NoError(t, err)
+	assert.Equal(t, "Deployment", p.Workload.Kind)
+	assert.Equal(t, "kh-kotaemon", p.Workload.Name)
+	assert.Equal(t, "kh", p.Workload.Selector["app.kubernetes.io/instance"])
+	// 20 s x 1.5 = 30 s in periods of 2 s: 15 failures allowed.
+	assert.Equal(t, 30*time.Second, p.Workload.Startup)
+	assert.Equal(t, int32(15), p.Workload.StartupThreshold)
+	assert.Equal(t, "kotaemon", p.Workload.ProbedContainer)
+	agent, tag := p.agentImage()
+	assert.Equal(t, "kotaemon-k8s/kotaemon-health:"+tag, agent)
+	assert.Len(t, p.Images, 2, "the agent's and Kotaemon's; the test hook uses the agent's: %v", p.Images)
+}
+
+func TestOnTheEmbeddedClusterNothingIsPulledByTheNodes(t *testing.T) {
+	t.Parallel()
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns"}
+	p, err := Render(o, &Cluster{Embedded: true}, "v1.34.0")
+	require.NoError(t, err)
+	for _, c := range append(p.Workload.Pod.InitContainers, p.Workload.Pod.Containers...) {
+		assert.Equal(t, corev1.PullNever, c.ImagePullPolicy, c.Name)
+	}
+}
+
+func TestARegistryIsWhereTheAgentImageComesFrom(t *testing.T) {
+	t.Parallel()
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Registry: "127.0.0.1:5000/team"}
+	p, err := Render(o, nil, "v1.34.0")
+	require.NoError(t, err)
+	agent, _ := p.agentImage()
+	assert.True(t, strings.HasPrefix(agent, "127.0.0.1:5000/team/kotaemon-k8s/kotaemon-health:"), agent)
+}
+
+func TestBadValuesAreRefusedBeforeAnythingReachesTheCluster(t *testing.T) {
+	t.Parallel()
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Set: []string{"probes.startup.safetyFactor=0.5"}}
+	_, err := Render(o, nil, "v1.34.0")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "safetyFactor")
+}
+
+// On a cluster that is neither the embedded one nor kind, without a registry, the agent
+// image has no way to the nodes: the install stops naming it and the ways on.
+func TestAnUnreachableAgentImageStopsTheInstall(t *testing.T) {
+	t.Parallel()
+	p, err := Render(Options{Chart: chartDir, Release: "kh", Namespace: "ns"}, nil, "v1.34.0")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	err = (&Cluster{}).EnsureImages(context.Background(), p, Options{}, nodeimages.New(&out), &out)
+	var needs *NeedsImageError
+	require.True(t, errors.As(err, &needs), "%v", err)
+	assert.Contains(t, err.Error(), "kotaemon-k8s/kotaemon-health")
+	assert.Contains(t, err.Error(), "REGISTRY=")
+	assert.Contains(t, err.Error(), "kind")
+	assert.Contains(t, err.Error(), "Nothing was installed.")
+}
+
+// waiterFor is a waiter on a fake cluster holding objs, with a clock the test moves.
+func waiterFor(t *testing.T, objs ...any) (*waiter, *bytes.Buffer, *time.Time) {
+	t.Helper()
+	var runtimeObjs []any
+	runtimeObjs = append(runtimeObjs, objs...)
+	cs := fake.NewClientset()
+	for _, o := range runtimeObjs {
+		switch v := o.(type) {
+		case *corev1.Pod:
+			_, err := cs.CoreV1().Pods(v.Namespace).Create(context.Background(), v, metav1.CreateOptions{})
+			require.NoError(t, err)
+		case *appsv1.Deployment:
+			_, err := cs.AppsV1().Deployments(v.Namespace).Create(context.Background(), v, metav1.CreateOptions{})
+			require.NoError(t, err)
+		}
+	}
+	begin := time.Unix(1000, 0)
+	now := begin
+	var out bytes.Buffer
+	w := Workload{Kind: "Deployment", Name: "kh", Selector: map[string]string{"app": "kh"}, ProbedContainer: "app",
+		Startup: 20 * time.Second, StartupThreshold: 10, StartupPeriod: 2}
+	wt := &waiter{c: &Cluster{Client: cs}, ns: "ns", w: w, begin: begin, out: &out, now: func() time.Time { return now }, seen: map[string]*podView{}}
+	wt.logTail = func(context.Context, string, string) string { return "    panic: models not found" }
+	return wt, &out, &now
+}
+
+func pod(mutate func(*corev1.Pod)) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "kh-1", Namespace: "ns", Labels: map[string]string{"app": "kh"},
+		CreationTimestamp: metav1.NewTime(time.Unix(1000, 0))}, Status: corev1.PodStatus{Phase: corev1.PodPending}}
+	mutate(p)
+	return p
+}
+
+func TestTheWaitSaysOneLinePerChange(t *testing.T) {
+	t.Parallel()
+	wt, out, now := waiterFor(t)
+	ctx := context.Background()
+	yes := true
+	steps := []func(*corev1.Pod){
+		func(p *corev1.Pod) {},
+		func(p *corev1.Pod) {
+			p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "install", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0}}}}
+		},
+		func(p *corev1.Pod) {
+			p.Status.Phase = corev1.PodRunning
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(*now)}}}}
+		},
+		func(p *corev1.Pod) {}, // 5 s later: a quarter of the budget
+		func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[0].Started = &yes
+			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}
+		},
+	}
+	p := pod(func(*corev1.Pod) {})
+	for i, step := range steps {
+		step(p)
+		require.NoError(t, wt.report(ctx, p), "step %d", i)
+		require.NoError(t, wt.report(ctx, p), "step %d again: nothing new", i)
+		*now = now.Add(5 * time.Second)
+	}
+	assert.Equal(t, `[   0s] pod kh-1: created
+[   0s] pod kh-1: Pending
+[   5s] pod kh-1: init container install done
+[  10s] pod kh-1: Running
+[  10s] pod kh-1: app process started (container app running)
+[  15s] pod kh-1: start-up 5s of the 20s budget used (25%)
+[  20s] pod kh-1: start-up done after 10s (50% of the 20s budget)
+[  20s] pod kh-1: Ready
+`, out.String())
+}
+
+func TestWaitingReasonsNoWaitCanCure(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		reason, cause, next string
+	}{
+		{"ImagePullBackOff", "cannot get the image img:1 of container app", "make load-images"},
+		{"ErrImageNeverPull", "cannot get the image img:1 of container app", "make demo"},
+		{"CrashLoopBackOff", "keeps exiting (CrashLoopBackOff, 3 restarts); its last log lines:\n    panic: models not found", "--previous"},
+		{"CreateContainerConfigError", "cannot be created: secret \"x\" not found", "create the Secret"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.reason, func(t *testing.T) {
+			t.Parallel()
+			wt, _, _ := waiterFor(t)
+			p := pod(func(p *corev1.Pod) {
+				p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app", Image: "img:1", RestartCount: 3,
+					State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: tc.reason, Message: `secret "x" not found`}}}}
+			})
+			err := wt.report(context.Background(), p)
+			var stuck *StuckError
+			require.True(t, errors.As(err, &stuck), "%v", err)
+			assert.Contains(t, stuck.Cause, tc.cause)
+			assert.Contains(t, stuck.Next, tc.next)
+		})
+	}
+	wt, _, _ := waiterFor(t)
+	p := pod(func(p *corev1.Pod) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "app",
+			State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}}}
+	})
+	assert.NoError(t, wt.report(context.Background(), p), "a reason that passes with time is waited on")
+}
+
+func TestAClaimIsStuckOnlyWithAWarningThatLasts(t *testing.T) {
+	t.Parallel()
+	class := "absent-class"
+	claim := &corev1.PersistentVolumeClaim{ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: "ns"},
+		Spec: corev1.PersistentVolumeClaimSpec{StorageClassName: &class}, Status: corev1.PersistentVolumeClaimStatus{Phase: corev1.ClaimPending}}
+	wt, out, now := waiterFor(t)
+	ctx := context.Background()
+	_, err := wt.c.Client.CoreV1().PersistentVolumeClaims("ns").Create(ctx, claim, metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = wt.c.Client.CoreV1().Events("ns").Create(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e1", Namespace: "ns"},
+		InvolvedObject: corev1.ObjectReference{Kind: "PersistentVolumeClaim", Name: "data"}, Type: "Warning",
+		Message: `storageclass.storage.k8s.io "absent-class" not found`}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	p := pod(func(p *corev1.Pod) {
+		p.Spec.Volumes = []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"}}}}
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Message: "pod has unbound immediate PersistentVolumeClaims"}}
+	})
+	require.NoError(t, wt.report(ctx, p), "a provisioner gets a moment")
+	assert.Contains(t, out.String(), "not scheduled yet: pod has unbound immediate PersistentVolumeClaims")
+	*now = now.Add(21 * time.Second)
+	err = wt.report(ctx, p)
+	var stuck *StuckError
+	require.True(t, errors.As(err, &stuck), "%v", err)
+	assert.Contains(t, stuck.Cause, `PersistentVolumeClaim data stays Pending (StorageClass absent-class): storageclass.storage.k8s.io "absent-class" not found`)
+	assert.Contains(t, stuck.Next, "it has none")
+}
+
+func TestDescribeProbe(t *testing.T) {
+	t.Parallel()
+	p := &corev1.Probe{PeriodSeconds: 10, TimeoutSeconds: 3, FailureThreshold: 3}
+	p.HTTPGet = &corev1.HTTPGetAction{Path: "/health/ready"}
+	p.HTTPGet.Port.IntVal = 8000
+	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)", describeProbe(p))
+}

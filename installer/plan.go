@@ -1,0 +1,191 @@
+package installer
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/strvals"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/yaml"
+	sigsyaml "sigs.k8s.io/yaml"
+)
+
+// Options say what to install where.
+type Options struct {
+	Chart       string   // the chart's directory
+	Release     string   // release name
+	Namespace   string   // created when absent
+	ValuesFiles []string // in order, later ones winning
+	Set         []string // key=value, after the files (helm --set)
+	// Images is the directory of `make image`'s archives (the agent's), for clusters
+	// whose nodes are loaded rather than pulled from.
+	Images string
+	// Registry, when set, is where the agent image was pushed (`make push`): the
+	// release pulls it from there (health.image.registry).
+	Registry string
+	// Timeout bounds the wait for Ready beyond the start-up budget (0: 5 minutes).
+	Timeout time.Duration
+}
+
+// Plan is what the chart renders for these options: the workload and the images.
+type Plan struct {
+	Chart    *chart.Chart
+	Values   map[string]any
+	Workload Workload
+	// Images are every image the release's pods use (the workload's and the test
+	// hooks'), each once, in order of appearance.
+	Images []string
+}
+
+// Workload is the Deployment or StatefulSet running Kotaemon.
+type Workload struct {
+	Kind, Name string
+	Selector   map[string]string
+	Pod        corev1.PodSpec
+	// Startup is the start-up budget of the probed container: initialDelay +
+	// failureThreshold x period of its startupProbe (0 without one).
+	Startup          time.Duration
+	ProbedContainer  string
+	StartupThreshold int32
+	StartupPeriod    int32
+}
+
+// values merges the files and --set pairs, then what the target cluster needs.
+func (o Options) values(c *Cluster) (map[string]any, error) {
+	vals, err := (&values.Options{ValueFiles: o.ValuesFiles, Values: o.Set}).MergeValues(getter.Providers{})
+	if err != nil {
+		return nil, err
+	}
+	var extra []string
+	if c != nil && c.Embedded {
+		// Nothing is pulled by the embedded cluster's nodes: images are imported first.
+		extra = append(extra, "image.pullPolicy=Never", "health.image.pullPolicy=Never")
+	}
+	if o.Registry != "" {
+		extra = append(extra, "health.image.registry="+o.Registry)
+	}
+	for _, kv := range extra {
+		if err := strvals.ParseInto(kv, vals); err != nil {
+			return nil, fmt.Errorf("%s: %w", kv, err)
+		}
+	}
+	return vals, nil
+}
+
+// Render renders the chart client-side (nothing reaches the cluster) for kubeVersion.
+func Render(o Options, c *Cluster, kubeVersion string) (*Plan, error) {
+	ch, err := loader.Load(o.Chart)
+	if err != nil {
+		return nil, fmt.Errorf("loading the chart %s: %w", o.Chart, err)
+	}
+	vals, err := o.values(c)
+	if err != nil {
+		return nil, err
+	}
+	inst := action.NewInstall(&action.Configuration{})
+	inst.ClientOnly, inst.DryRun, inst.Replace = true, true, true
+	inst.ReleaseName, inst.Namespace = o.Release, o.Namespace
+	if kubeVersion != "" {
+		kv, err := chartutil.ParseKubeVersion(kubeVersion)
+		if err != nil {
+			return nil, err
+		}
+		inst.KubeVersion = kv
+	}
+	rel, err := inst.Run(ch, vals)
+	if err != nil {
+		return nil, fmt.Errorf("rendering the chart: %w", err)
+	}
+	p := &Plan{Chart: ch, Values: vals}
+	docs := []string{rel.Manifest}
+	for _, h := range rel.Hooks {
+		docs = append(docs, h.Manifest)
+	}
+	for _, d := range docs {
+		if err := p.read(d); err != nil {
+			return nil, err
+		}
+	}
+	if p.Workload.Kind == "" {
+		return nil, errors.New("the chart rendered no Deployment or StatefulSet")
+	}
+	return p, nil
+}
+
+// read takes the workload and the images out of a multi-document manifest.
+func (p *Plan) read(manifest string) error {
+	r := yaml.NewYAMLReader(bufio.NewReader(bytes.NewBufferString(manifest)))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var head struct{ Kind string }
+		if err := sigsyaml.Unmarshal(doc, &head); err != nil || head.Kind == "" {
+			continue
+		}
+		var spec *corev1.PodSpec
+		switch head.Kind {
+		case "Deployment":
+			var d appsv1.Deployment
+			if err := sigsyaml.Unmarshal(doc, &d); err != nil {
+				return err
+			}
+			p.setWorkload("Deployment", d.Name, d.Spec.Selector.MatchLabels, d.Spec.Template.Spec)
+			spec = &d.Spec.Template.Spec
+		case "StatefulSet":
+			var s appsv1.StatefulSet
+			if err := sigsyaml.Unmarshal(doc, &s); err != nil {
+				return err
+			}
+			p.setWorkload("StatefulSet", s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template.Spec)
+			spec = &s.Spec.Template.Spec
+		case "Pod":
+			var pod corev1.Pod
+			if err := sigsyaml.Unmarshal(doc, &pod); err != nil {
+				return err
+			}
+			spec = &pod.Spec
+		default:
+			continue
+		}
+		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			p.addImage(c.Image)
+		}
+	}
+}
+
+func (p *Plan) addImage(ref string) {
+	for _, r := range p.Images {
+		if r == ref {
+			return
+		}
+	}
+	p.Images = append(p.Images, ref)
+}
+
+func (p *Plan) setWorkload(kind, name string, selector map[string]string, pod corev1.PodSpec) {
+	w := Workload{Kind: kind, Name: name, Selector: selector, Pod: pod}
+	for _, c := range pod.Containers {
+		if sp := c.StartupProbe; sp != nil {
+			w.ProbedContainer = c.Name
+			w.StartupThreshold, w.StartupPeriod = max(sp.FailureThreshold, 1), max(sp.PeriodSeconds, 1)
+			w.Startup = time.Duration(sp.InitialDelaySeconds+w.StartupThreshold*w.StartupPeriod) * time.Second
+		}
+	}
+	p.Workload = w
+}
