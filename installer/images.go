@@ -33,6 +33,15 @@ func (p *Plan) agentImage() (ref, tag string) {
 	return "", tag
 }
 
+// chartAgentRepository is the agent's repository in the chart's own values.yaml (the
+// image this repository builds).
+func (p *Plan) chartAgentRepository() string {
+	h, _ := p.Chart.Values["health"].(map[string]any)
+	img, _ := h["image"].(map[string]any)
+	repo, _ := img["repository"].(string)
+	return repo
+}
+
 // NeedsImageError is a release whose image the nodes cannot get: installing it would
 // leave a pod that can never start, so nothing is installed.
 type NeedsImageError struct {
@@ -63,6 +72,11 @@ func (e *NeedsImageError) Error() string {
 func (c *Cluster) EnsureImages(ctx context.Context, p *Plan, o Options, puller *nodeimages.Puller, out io.Writer) error {
 	agent, tag := p.agentImage()
 	archive := ociimage.AgentArchive(o.Images, tag, runtime.GOARCH)
+	if o.Registry == "" && agent != "" && agent != p.chartAgentRepository()+":"+tag {
+		// health.image.registry or a repository of their own in the values: the user
+		// publishes the agent image, the nodes pull it.
+		o.Registry = strings.TrimSuffix(agent, ":"+tag)
+	}
 	for _, ref := range p.Images {
 		isAgent := ref == agent
 		switch {
@@ -71,7 +85,7 @@ func (c *Cluster) EnsureImages(ctx context.Context, p *Plan, o Options, puller *
 				return err
 			}
 		case isAgent && o.Registry != "":
-			fmt.Fprintf(out, "image %s: from the registry %s (pushed by make push)\n", ref, o.Registry)
+			fmt.Fprintf(out, "image %s: pulled by the nodes from the registry %s\n", ref, o.Registry)
 		case isAgent && c.Nodes.Kind != "":
 			if err := c.loadArchive(ref, archive, out); err != nil {
 				return err

@@ -233,3 +233,15 @@ func TestDescribeProbe(t *testing.T) {
 	p.HTTPGet.Port.IntVal = 8000
 	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)", describeProbe(p))
 }
+
+// An agent image the values already point at a registry for is the user's to publish:
+// the install goes on.
+func TestAnAgentImageFromTheValuesRegistryIsPulledByTheNodes(t *testing.T) {
+	t.Parallel()
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Set: []string{"health.image.registry=127.0.0.1:5000/team"}}
+	p, err := Render(o, nil, "v1.34.0")
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, (&Cluster{}).EnsureImages(context.Background(), p, o, nodeimages.New(&out), &out))
+	assert.Contains(t, out.String(), "from the registry 127.0.0.1:5000/team/kotaemon-k8s/kotaemon-health")
+}
