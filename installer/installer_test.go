@@ -15,6 +15,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"kotaemon-k8s/nodeimages"
@@ -231,7 +232,10 @@ func TestDescribeProbe(t *testing.T) {
 	p := &corev1.Probe{PeriodSeconds: 10, TimeoutSeconds: 3, FailureThreshold: 3}
 	p.HTTPGet = &corev1.HTTPGetAction{Path: "/health/ready"}
 	p.HTTPGet.Port.IntVal = 8000
-	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)", describeProbe(p))
+	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)", describeProbe(p, nil))
+	p.HTTPGet.Port = intstr.FromString("health")
+	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)",
+		describeProbe(p, []corev1.ContainerPort{{Name: "app", ContainerPort: 7860}, {Name: "health", ContainerPort: 8000}}))
 }
 
 // An agent image the values already point at a registry for is the user's to publish:

@@ -12,6 +12,7 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 )
 
@@ -47,7 +48,7 @@ func (c *Cluster) Status(ctx context.Context, namespace, name string, out io.Wri
 				probe *corev1.Probe
 			}{{"startup", ct.StartupProbe}, {"readiness", ct.ReadinessProbe}, {"liveness", ct.LivenessProbe}} {
 				if pr.probe != nil {
-					fmt.Fprintf(out, "  %-9s probe on %s: %s\n", pr.kind, ct.Name, describeProbe(pr.probe))
+					fmt.Fprintf(out, "  %-9s probe on %s: %s\n", pr.kind, ct.Name, describeProbe(pr.probe, ct.Ports))
 				}
 			}
 		}
@@ -81,14 +82,23 @@ func containerState(s corev1.ContainerStatus) string {
 	return "unknown"
 }
 
-// describeProbe is "GET :8081/health/ready every 10s, timeout 3s, 3 failures (window 30s)".
-func describeProbe(p *corev1.Probe) string {
+// describeProbe is "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window
+// 30s)"; a named port is shown as its number (ports: the container's).
+func describeProbe(p *corev1.Probe, ports []corev1.ContainerPort) string {
+	port := func(v intstr.IntOrString) string {
+		for _, cp := range ports {
+			if v.Type == intstr.String && cp.Name == v.StrVal {
+				return fmt.Sprint(cp.ContainerPort)
+			}
+		}
+		return v.String()
+	}
 	what := "exec"
 	switch {
 	case p.HTTPGet != nil:
-		what = fmt.Sprintf("GET :%s%s", p.HTTPGet.Port.String(), p.HTTPGet.Path)
+		what = fmt.Sprintf("GET :%s%s", port(p.HTTPGet.Port), p.HTTPGet.Path)
 	case p.TCPSocket != nil:
-		what = "TCP :" + p.TCPSocket.Port.String()
+		what = "TCP :" + port(p.TCPSocket.Port)
 	case p.GRPC != nil:
 		what = fmt.Sprintf("gRPC :%d", p.GRPC.Port)
 	}
