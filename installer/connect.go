@@ -38,7 +38,8 @@ type Cluster struct {
 // cluster's API server are made inside its network namespace (the host has no route to
 // it); inside that namespace (`localcluster exec`) they are plain.
 func Connect(kubeconfig, repo string) (*Cluster, error) {
-	embedded := kubeconfig == "" || os.Getenv("KOTAEMON_CLUSTER") == "embedded"
+	// KUBECONFIG may also name the embedded cluster's own file (cluster-up prints it).
+	embedded := kubeconfig == "" || os.Getenv("KOTAEMON_CLUSTER") == "embedded" || sameFile(kubeconfig, localcluster.DefaultKubeconfig(repo))
 	if kubeconfig == "" {
 		kubeconfig = localcluster.DefaultKubeconfig(repo)
 		if _, err := os.Stat(kubeconfig); err != nil {
@@ -88,4 +89,10 @@ func (c *Cluster) getter(namespace string) genericclioptions.RESTClientGetter {
 		f.Namespace = &namespace
 	}
 	return f
+}
+
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
