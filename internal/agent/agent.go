@@ -118,9 +118,10 @@ func buildAndListen(cfg *config.Config, log *slog.Logger, ver string, proc serve
 	return parts, ln, 0
 }
 
-// Supervise runs command as a child and serves the endpoints until it exits; the
-// result is the child's exit code (or 128+signal).
-func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []string) int {
+// Supervise runs command as a child (its companions beside it) and serves the endpoints
+// until it exits; the result is the child's exit code (or 128+signal), or a failed
+// companion's.
+func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []string, companions ...[]string) int {
 	lp := &lazyProcess{}
 	parts, ln, code := buildAndListen(cfg, log, ver, lp)
 	if parts == nil {
@@ -131,6 +132,7 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 	startedAt := time.Now()
 	sup, err := supervise.Start(supervise.Options{
 		Command:     command,
+		Companions:  companions,
 		DrainDelay:  cfg.Shutdown.DrainDelay,
 		StopTimeout: cfg.Shutdown.StopTimeout,
 		OnDraining:  parts.Server.SetDraining,

@@ -3,6 +3,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,7 +28,10 @@ const DefaultConfigPath = "/etc/kotaemon-health/config.yaml"
 const BinaryName = "kotaemon-health"
 
 const usage = `usage:
-  kotaemon-health supervise --config FILE -- CMD [ARGS...]   wrapper mode: run CMD as a child, serve health
+  kotaemon-health supervise --config FILE [--companion JSON]... -- CMD [ARGS...]
+                                                             wrapper mode: run CMD as a child, serve health;
+                                                             each --companion (a JSON array, e.g. ["ollama","serve"])
+                                                             is started before CMD and stopped after it
   kotaemon-health serve --config FILE                        sidecar mode: serve health, no child
   kotaemon-health install DIR                                copy this binary to DIR/kotaemon-health
   kotaemon-health check [--timeout D] [--retry-for D] [--header K:V] URL   exit 0 on a 2xx answer
@@ -68,6 +72,10 @@ func runAgent(args []string, withChild bool, stderr io.Writer) int {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("config", DefaultConfigPath, "config file")
+	var companions companionFlag
+	if withChild {
+		fs.Var(&companions, "companion", `a process the app needs beside it, as a JSON array (["ollama","serve"]); repeatable`)
+	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -88,7 +96,7 @@ func runAgent(args []string, withChild bool, stderr io.Writer) int {
 	log := agent.NewLogger(cfg.Log.Level, stderr)
 	log.Info("starting", "mode", name, "version", version.Version, "listen", cfg.Listen, "checks", len(cfg.Checks))
 	if withChild {
-		return agent.Supervise(cfg, log, version.Version, command)
+		return agent.Supervise(cfg, log, version.Version, command, companions...)
 	}
 	return agent.Serve(cfg, log, version.Version)
 }
@@ -221,4 +229,22 @@ func Check(rawURL string, timeout time.Duration, headers [][2]string) (int, stri
 		return 1, fmt.Sprintf("FAIL %s: %s", rawURL, resp.Status)
 	}
 	return 0, fmt.Sprintf("OK %s: %s", rawURL, resp.Status)
+}
+
+// companionFlag collects --companion values: each a JSON array of strings, so arguments
+// with spaces survive the chart's rendering unchanged.
+type companionFlag [][]string
+
+func (c *companionFlag) String() string { return fmt.Sprint([][]string(*c)) }
+
+func (c *companionFlag) Set(v string) error {
+	var command []string
+	if err := json.Unmarshal([]byte(v), &command); err != nil {
+		return fmt.Errorf("want a JSON array of strings, e.g. [\"ollama\",\"serve\"]: %w", err)
+	}
+	if len(command) == 0 || command[0] == "" {
+		return errors.New("want a command: the JSON array is empty or names no program")
+	}
+	*c = append(*c, command)
+	return nil
 }

@@ -6,6 +6,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -290,4 +291,50 @@ func TestServeEndToEnd(t *testing.T) {
 		assert.Contains(t, string(body), `"status":"draining"`)
 	}
 	assert.NoError(t, cmd.Wait(), "log:\n%s", stderr.String())
+}
+
+// --companion takes a JSON array; anything else is refused naming the flag before any
+// process starts.
+func TestCompanionFlagIsAJSONArray(t *testing.T) {
+	t.Parallel()
+	for _, bad := range []string{"ollama serve", "[]", `[""]`, `{"a":1}`} {
+		code, _, errs := run("supervise", "--config", "/x", "--companion", bad, "--", "true")
+		assert.Equal(t, 2, code, bad)
+		assert.Contains(t, errs, fmt.Sprintf("invalid value %q for flag -companion", bad), bad)
+	}
+	code, _, errs := run("serve", "--config", "/x", "--companion", `["ollama","serve"]`)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, errs, "flag provided but not defined: -companion", "serve has no child, so no companion")
+}
+
+// The companion runs beside the app under the agent: started first, still running while
+// the app drains, and its file is written before the agent exits.
+func TestSuperviseStartsTheCompanion(t *testing.T) {
+	t.Parallel()
+	appAddr, agentAddr := freeAddr(t), freeAddr(t)
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "config.yaml")
+	cfg := fmt.Sprintf("listen: %q\napp:\n  url: http://%s\nshutdown:\n  drainDelay: 100ms\n  stopTimeout: 5s\n", agentAddr, appAddr)
+	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o600))
+	marker := filepath.Join(dir, "companion-ran")
+	companion, err := json.Marshal([]string{"touch", marker})
+	require.NoError(t, err)
+	self, err := os.Executable()
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, self, "supervise", "--config", cfgPath, "--companion", string(companion), "--", self, "app-double")
+	cmd.Env = append(os.Environ(), "KH_CLI_AGENT=1", "KH_CLI_APP="+appAddr, "GORACE=atexit_sleep_ms=0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	require.NoError(t, cmd.Start())
+	// touch exits at once: a companion that ends stops the app and fails the container.
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, "log:\n%s", stderr.String())
+	assert.Equal(t, 1, ee.ExitCode(), "a companion that ended with 0 still fails the container")
+	_, statErr := os.Stat(marker)
+	assert.NoError(t, statErr, "the companion ran")
+	assert.Contains(t, stderr.String(), `"component":"companion"`)
+	assert.Contains(t, stderr.String(), `"reason":"companion exited"`)
 }

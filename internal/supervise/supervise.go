@@ -2,6 +2,12 @@
 // container, so it forwards signals to the child's process group, reaps every zombie,
 // drains readiness before stopping the child and exits with the child's code. It never
 // restarts the child: restarts belong to the kubelet.
+//
+// Companions are further children the app needs in the same container (the ollama
+// image's bundled Ollama server): started before the app, signalled like it, stopped
+// only after the app has exited (the app may use them while it drains). A companion that
+// exits on its own leaves the app without it, so the supervisor stops the app the way a
+// SIGTERM would and the container exits with the companion's failure.
 package supervise
 
 import (
@@ -11,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -24,6 +31,7 @@ var Forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sys
 // Options configure a Supervisor.
 type Options struct {
 	Command     []string
+	Companions  [][]string    // started before Command, each in its own process group
 	DrainDelay  time.Duration // after SIGTERM: readiness fails at once, the child is signalled after this
 	StopTimeout time.Duration // then the child has this long before SIGKILL
 	OnDraining  func()        // called once, first thing on SIGTERM/SIGINT
@@ -32,17 +40,28 @@ type Options struct {
 	Signals <-chan os.Signal
 }
 
-// Supervisor owns one child process.
+// Supervisor owns the app process and its companions.
 type Supervisor struct {
-	o       Options
-	pid     int
-	running atomic.Bool
-	reaped  atomic.Int64
-	code    int
+	o          Options
+	pid        int
+	running    atomic.Bool
+	reaped     atomic.Int64
+	code       int
+	companions []*companion
+	// failed is the exit code a companion that ended on its own leaves the container
+	// with (0 while none has).
+	failed  int
 	done    chan struct{}
 	sigs    <-chan os.Signal
 	chld    chan os.Signal
 	stopSig func()
+}
+
+// companion is one started companion process (its pid is also its process group).
+type companion struct {
+	name    string
+	pid     int
+	running bool
 }
 
 // ExitCode maps a start error to a shell-like exit code: 127 not found, 126 not executable.
@@ -88,21 +107,64 @@ func Start(o Options) (*Supervisor, error) {
 		s.stopSig = func() { signal.Stop(s.chld); signal.Stop(own) }
 	}
 
-	cmd := exec.Command(o.Command[0], o.Command[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	for _, command := range o.Companions {
+		pid, err := startGroup(command, nil)
+		if err != nil {
+			s.killCompanions()
+			s.stopSig()
+			return nil, fmt.Errorf("starting companion %s: %w", commandName(command), err)
+		}
+		s.companions = append(s.companions, &companion{name: commandName(command), pid: pid, running: true})
+		o.Logger.Info("state change", "component", "companion", "name", commandName(command), "from", "stopped",
+			"to", "running", "reason", "started", "pid", pid)
+	}
+	pid, err := startGroup(o.Command, os.Stdin)
+	if err != nil {
+		s.killCompanions()
 		s.stopSig()
 		return nil, fmt.Errorf("starting %s: %w", o.Command[0], err)
 	}
-	s.pid = cmd.Process.Pid
+	s.pid = pid
 	s.running.Store(true)
-	// We reap with wait4(-1) ourselves; the Process handle is not needed any more.
-	_ = cmd.Process.Release()
 	o.Logger.Info("state change", "component", "process", "from", "stopped", "to", "running",
 		"reason", "started", "pid", s.pid, "command", o.Command[0])
 	go s.loop()
 	return s, nil
+}
+
+// startGroup starts a command in its own process group, sharing our output.
+func startGroup(command []string, stdin *os.File) (int, error) {
+	if len(command) == 0 || command[0] == "" {
+		return 0, errors.New("empty command")
+	}
+	cmd := exec.Command(command[0], command[1:]...)
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	pid := cmd.Process.Pid
+	// We reap with wait4(-1) ourselves; the Process handle is not needed any more.
+	_ = cmd.Process.Release()
+	return pid, nil
+}
+
+// commandName names a companion in logs: its program's base name.
+func commandName(command []string) string {
+	if len(command) == 0 {
+		return ""
+	}
+	return filepath.Base(command[0])
+}
+
+// killCompanions ends the companions started so far (a failed start).
+func (s *Supervisor) killCompanions() {
+	for _, c := range s.companions {
+		signalGroup(s.o.Logger, c.pid, syscall.SIGKILL)
+	}
 }
 
 // Pid is the child's process id (and process group id).
@@ -114,10 +176,11 @@ func (s *Supervisor) Running() bool { return s.running.Load() }
 // Reaped counts processes other than the child that were reaped (orphans).
 func (s *Supervisor) Reaped() int64 { return s.reaped.Load() }
 
-// Done is closed when the child has exited and been reaped.
+// Done is closed when the child and every companion have exited and been reaped.
 func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
-// ExitCode is the child's exit code, or 128+signal; valid after Done.
+// ExitCode is the child's exit code, or 128+signal, or the code of a companion that
+// ended first (at least 1); valid after Done, which waits for the companions too.
 func (s *Supervisor) ExitCode() int {
 	<-s.done
 	return s.code
@@ -126,9 +189,29 @@ func (s *Supervisor) ExitCode() int {
 // Wait blocks until the child has exited and returns its exit code.
 func (s *Supervisor) Wait() int { return s.ExitCode() }
 
-func (s *Supervisor) signalGroup(sig syscall.Signal) {
-	if err := syscall.Kill(-s.pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
-		s.o.Logger.Warn("signalling the child's process group failed", "signal", sigName(sig), "error", err)
+func (s *Supervisor) signalGroup(sig syscall.Signal) { signalGroup(s.o.Logger, s.pid, sig) }
+
+// signalCompanions signals every companion still running.
+func (s *Supervisor) signalCompanions(sig syscall.Signal) {
+	for _, c := range s.companions {
+		if c.running {
+			signalGroup(s.o.Logger, c.pid, sig)
+		}
+	}
+}
+
+func (s *Supervisor) companionsRunning() bool {
+	for _, c := range s.companions {
+		if c.running {
+			return true
+		}
+	}
+	return false
+}
+
+func signalGroup(log *slog.Logger, pgid int, sig syscall.Signal) {
+	if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
+		log.Warn("signalling a child's process group failed", "signal", sigName(sig), "pgid", pgid, "error", err)
 	}
 }
 
@@ -138,6 +221,7 @@ const (
 	phaseRunning phase = iota
 	phaseDraining
 	phaseStopping
+	phaseCompanionsStopping // the app has exited; the companions are being stopped
 )
 
 func (s *Supervisor) loop() {
@@ -145,6 +229,13 @@ func (s *Supervisor) loop() {
 	ph := phaseRunning
 	var drainC, stopC <-chan time.Time
 	stopWith := syscall.SIGTERM
+	drain := func(reason string) {
+		ph = phaseDraining
+		s.o.OnDraining()
+		s.o.Logger.Info("state change", "component", "process", "from", "running", "to", "draining",
+			"reason", reason, "drainDelay", s.o.DrainDelay.String(), "stopTimeout", s.o.StopTimeout.String())
+		drainC = time.After(s.o.DrainDelay) // fires at once for no delay
+	}
 	forwardStop := func() {
 		s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(stopWith), "pid", s.pid)
 		s.signalGroup(stopWith)
@@ -152,14 +243,36 @@ func (s *Supervisor) loop() {
 		drainC = nil
 		stopC = time.After(s.o.StopTimeout)
 	}
+	// settle acts on what reaping found; it reports whether the supervisor is finished.
+	settle := func(r reaped) bool {
+		if r.companionFailed && ph == phaseRunning {
+			drain("companion exited")
+		}
+		if s.running.Load() {
+			return false
+		}
+		if r.app && s.companionsRunning() {
+			// The app is gone: now its companions may stop, with the same timeout.
+			s.o.Logger.Info("forwarding signal", "component", "companion", "signal", sigName(syscall.SIGTERM))
+			s.signalCompanions(syscall.SIGTERM)
+			ph = phaseCompanionsStopping
+			drainC = nil
+			stopC = time.After(s.o.StopTimeout)
+			return false
+		}
+		if s.companionsRunning() {
+			return false
+		}
+		return s.finish()
+	}
 	// An early exit may have raised SIGCHLD before Notify saw it: sweep once now.
-	if s.reap() {
+	if settle(s.reap()) {
 		return
 	}
 	for {
 		select {
 		case <-s.chld:
-			if s.reap() {
+			if settle(s.reap()) {
 				return
 			}
 		case sig := <-s.sigs:
@@ -167,23 +280,28 @@ func (s *Supervisor) loop() {
 			switch {
 			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseRunning:
 				stopWith = ss
-				ph = phaseDraining
-				s.o.OnDraining()
-				s.o.Logger.Info("state change", "component", "process", "from", "running", "to", "draining",
-					"reason", sigName(ss)+" received", "drainDelay", s.o.DrainDelay.String(), "stopTimeout", s.o.StopTimeout.String())
-				drainC = time.After(s.o.DrainDelay) // fires at once for no delay
+				drain(sigName(ss) + " received")
 			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseDraining:
 				forwardStop() // asked twice: cut the drain delay short
 			default:
-				if ss != 0 {
+				if ss != 0 && ph != phaseCompanionsStopping {
 					s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(ss), "pid", s.pid)
 					s.signalGroup(ss)
+				}
+				if ss != 0 {
+					s.signalCompanions(ss)
 				}
 			}
 		case <-drainC:
 			forwardStop()
 		case <-stopC:
 			stopC = nil
+			if ph == phaseCompanionsStopping {
+				s.o.Logger.Warn("state change", "component", "companion", "from", "stopping", "to", "killed",
+					"reason", fmt.Sprintf("still running %s after SIGTERM", s.o.StopTimeout))
+				s.signalCompanions(syscall.SIGKILL)
+				continue
+			}
 			s.o.Logger.Warn("state change", "component", "process", "from", "stopping", "to", "killed",
 				"reason", fmt.Sprintf("still running %s after %s", s.o.StopTimeout, sigName(stopWith)))
 			s.signalGroup(syscall.SIGKILL)
@@ -191,9 +309,12 @@ func (s *Supervisor) loop() {
 	}
 }
 
-// reap collects every exited child without blocking; it reports whether the
-// supervised child was among them (and then finishes the supervisor).
-func (s *Supervisor) reap() bool {
+// reaped is what one sweep found: the app exited, a companion exited on its own.
+type reaped struct{ app, companionFailed bool }
+
+// reap collects every exited child without blocking.
+func (s *Supervisor) reap() reaped {
+	var r reaped
 	for {
 		var ws syscall.WaitStatus
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
@@ -201,22 +322,52 @@ func (s *Supervisor) reap() bool {
 			continue
 		}
 		if err != nil || pid <= 0 {
-			return false
+			return r
 		}
-		if pid != s.pid {
-			s.reaped.Add(1)
-			s.o.Logger.Debug("reaped orphan", "pid", pid)
+		if pid == s.pid {
+			s.code = exitCode(ws)
+			s.running.Store(false)
+			// Leave nothing of the child's group behind (as PID 1 the kernel would do it).
+			s.signalGroup(syscall.SIGKILL)
+			s.o.Logger.Info("state change", "component", "process", "from", "running", "to", "exited",
+				"reason", describe(ws), "exitCode", s.code, "pid", s.pid)
+			r.app = true
 			continue
 		}
-		s.code = exitCode(ws)
-		s.running.Store(false)
-		// Leave nothing of the child's group behind (as PID 1 the kernel would do it).
-		s.signalGroup(syscall.SIGKILL)
-		s.o.Logger.Info("state change", "component", "process", "from", "running", "to", "exited",
-			"reason", describe(ws), "exitCode", s.code, "pid", s.pid)
-		close(s.done)
-		return true
+		if c := s.companion(pid); c != nil {
+			c.running = false
+			signalGroup(s.o.Logger, c.pid, syscall.SIGKILL)
+			s.o.Logger.Info("state change", "component", "companion", "name", c.name, "from", "running", "to", "exited",
+				"reason", describe(ws), "exitCode", exitCode(ws), "pid", pid)
+			if s.running.Load() && s.failed == 0 {
+				// Ended on its own while the app needs it: the container must restart.
+				s.failed = max(exitCode(ws), 1)
+				r.companionFailed = true
+			}
+			continue
+		}
+		s.reaped.Add(1)
+		s.o.Logger.Debug("reaped orphan", "pid", pid)
 	}
+}
+
+func (s *Supervisor) companion(pid int) *companion {
+	for _, c := range s.companions {
+		if c.pid == pid && c.running {
+			return c
+		}
+	}
+	return nil
+}
+
+// finish records the container's exit code once every child is gone: the app's, or a
+// failed companion's when one ended first.
+func (s *Supervisor) finish() bool {
+	if s.failed != 0 {
+		s.code = s.failed
+	}
+	close(s.done)
+	return true
 }
 
 func exitCode(ws syscall.WaitStatus) int {

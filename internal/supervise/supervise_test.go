@@ -45,6 +45,9 @@ func child(behaviour string) int {
 	out := func(line string) {
 		f, err := os.OpenFile(os.Getenv("KH_OUT"), os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 		if err == nil {
+			if who := os.Getenv("KH_NAME"); who != "" {
+				line = who + " " + line // companions and the app share one file
+			}
 			fmt.Fprintln(f, line)
 			f.Close()
 		}
