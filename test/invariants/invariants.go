@@ -320,6 +320,22 @@ func healthPortNotExposed(m *Manifest, w *workload) []string {
 			}
 		}
 	}
+	for _, route := range m.HTTPRoutes {
+		for _, r := range route.Spec.Rules {
+			for _, match := range r.Matches {
+				if match.Path != nil && match.Path.Value != nil {
+					if bad := guardedPrefix(*match.Path.Value, w.Agent); bad != "" {
+						out = append(out, fmt.Sprintf("HTTPRoute %s path %q reaches %q", route.Name, *match.Path.Value, bad))
+					}
+				}
+			}
+			for _, ref := range r.BackendRefs {
+				if metricsServices[string(ref.Name)] {
+					out = append(out, fmt.Sprintf("HTTPRoute %s routes to the metrics Service %s", route.Name, ref.Name))
+				}
+			}
+		}
+	}
 	return out
 }
 

@@ -11,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 )
 
 // The fixtures are the chart's prod values rendered in wrapper and sidecar mode: the
@@ -94,6 +95,18 @@ func TestEachInvariantReportsItsOwnViolation(t *testing.T) {
 		{"PI-10 ingress path on /metrics", "prod-wrapper.yaml", func(m *Manifest) {
 			m.Ingresses[0].Spec.Rules[0].HTTP.Paths[0].Path = "/metrics"
 		}, "PI-10"},
+		{"PI-10 HTTPRoute path on /health", "prod-wrapper.yaml", func(m *Manifest) {
+			m.HTTPRoutes = append(m.HTTPRoutes, httpRoute("/health/ready", m.Services[0].Name))
+		}, "PI-10"},
+		{"PI-10 HTTPRoute to the metrics Service", "prod-wrapper.yaml", func(m *Manifest) {
+			metrics := ""
+			for _, s := range m.Services {
+				if s.Labels["app.kubernetes.io/component"] == "metrics" {
+					metrics = s.Name
+				}
+			}
+			m.HTTPRoutes = append(m.HTTPRoutes, httpRoute("/", metrics))
+		}, "PI-10"},
 		{"PI-11 probe sends credentials", "prod-wrapper.yaml", func(m *Manifest) {
 			app(m).ReadinessProbe.HTTPGet.HTTPHeaders = []corev1.HTTPHeader{{Name: "Authorization", Value: "Bearer x"}}
 		}, "PI-11"},
@@ -164,4 +177,15 @@ func TestDecodeIsStrict(t *testing.T) {
 			assert.Equal(t, "PI-15", vs[0].ID)
 		})
 	}
+}
+
+// httpRoute is a route of one path prefix to one Service.
+func httpRoute(path, service string) gatewayv1.HTTPRoute {
+	r := gatewayv1.HTTPRoute{}
+	r.Name = "route"
+	r.Spec.Rules = []gatewayv1.HTTPRouteRule{{
+		Matches:     []gatewayv1.HTTPRouteMatch{{Path: &gatewayv1.HTTPPathMatch{Value: &path}}},
+		BackendRefs: []gatewayv1.HTTPBackendRef{{BackendRef: gatewayv1.BackendRef{BackendObjectReference: gatewayv1.BackendObjectReference{Name: gatewayv1.ObjectName(service)}}}},
+	}}
+	return r
 }

@@ -11,8 +11,10 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
 
@@ -27,6 +29,8 @@ type Manifest struct {
 	Pods            []corev1.Pod
 	Ingresses       []networkingv1.Ingress
 	NetworkPolicies []networkingv1.NetworkPolicy
+	Budgets         []policyv1.PodDisruptionBudget
+	HTTPRoutes      []gatewayv1.HTTPRoute
 	// Custom resources (ServiceMonitor, PrometheusRule) have no Go types here; they are
 	// kept whole and checked for identity only.
 	Custom []unstructured.Unstructured
@@ -95,6 +99,10 @@ func (m *Manifest) add(doc []byte) error {
 		return appendStrict(doc, &m.Ingresses, where)
 	case "networking.k8s.io/v1/NetworkPolicy":
 		return appendStrict(doc, &m.NetworkPolicies, where)
+	case "policy/v1/PodDisruptionBudget":
+		return appendStrict(doc, &m.Budgets, where)
+	case "gateway.networking.k8s.io/v1/HTTPRoute":
+		return appendStrict(doc, &m.HTTPRoutes, where)
 	}
 	if customKinds[id] {
 		var u unstructured.Unstructured

@@ -52,9 +52,13 @@ auth:
   trustLoopback: {{ $h.auth.trustLoopback }}
 log:
   level: {{ $h.logLevel }}
-{{- if $h.checks }}
+{{- $checks := $h.checks | default list -}}
+{{- if include "kotaemon.bundledOllama" . -}}
+{{- $checks = append $checks (include "kotaemon.bundledOllamaCheck" . | fromYaml) -}}
+{{- end -}}
+{{- if $checks }}
 checks:
-{{- range $c := $h.checks }}
+{{- range $c := $checks }}
   - name: {{ $c.name }}
     type: {{ $c.type }}
     critical: {{ $c.critical }}
@@ -186,4 +190,40 @@ checks:
 {{/* Does any dependency check look at a disk? */}}
 {{- define "kotaemon.hasDiskCheck" -}}
 {{- range .Values.health.checks }}{{ if eq .type "disk" }}true{{ end }}{{ end -}}
+{{- end -}}
+
+{{/*
+The token of the Secret the chart manages (token mode without existingSecret), base64:
+the one already in the cluster, else a new random one. Both the Secret and the pod's
+checksum annotation need the same value within one render, and a random value cannot be
+drawn twice, so the first call keeps it in .Values (render-time state only). Empty when
+the chart manages no token.
+*/}}
+{{- define "kotaemon.generatedToken" -}}
+{{- $a := .Values.health.auth -}}
+{{- if and (eq $a.mode "token") (not $a.existingSecret) (include "kotaemon.agentEnabled" .) -}}
+{{- if not (hasKey $a "_generatedToken") -}}
+{{- $token := randAlphaNum 40 | b64enc -}}
+{{- $existing := lookup "v1" "Secret" (include "kotaemon.namespace" .) (include "kotaemon.authSecretName" .) -}}
+{{- if and $existing $existing.data (hasKey $existing.data $a.tokenKey) -}}
+{{- $token = index $existing.data $a.tokenKey -}}
+{{- end -}}
+{{- $_ := set $a "_generatedToken" $token -}}
+{{- end -}}
+{{- $a._generatedToken -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The bundled Ollama server's check (ollama flavour): critical, on loopback, so readiness
+waits for it and drops when it stops answering.
+*/}}
+{{- define "kotaemon.bundledOllamaCheckName" -}}bundled-ollama{{- end -}}
+{{- define "kotaemon.bundledOllamaCheck" -}}
+name: {{ include "kotaemon.bundledOllamaCheckName" . }}
+type: ollama
+critical: true
+url: {{ printf "http://127.0.0.1:%d" (int .Values.kotaemon.ollama.port) | quote }}
+intervalSeconds: 10
+timeoutSeconds: 3
 {{- end -}}

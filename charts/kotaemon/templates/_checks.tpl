@@ -13,6 +13,9 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- fail (printf "%s.name %q is used twice" $f $c.name) -}}
 {{- end -}}
 {{- $_ := set $seen $c.name true -}}
+{{- if and (eq $c.name (include "kotaemon.bundledOllamaCheckName" $)) (include "kotaemon.bundledOllama" $) -}}
+{{- fail (printf "%s.name %q is the check of the bundled Ollama server (image.flavour ollama with kotaemon.ollama.serve): choose another name" $f $c.name) -}}
+{{- end -}}
 {{- if has $c.name $table.reserved -}}
 {{- fail (printf "%s.name %q is reserved for the agent's own component (reserved: %s): choose another name" $f $c.name (join ", " $table.reserved)) -}}
 {{- end -}}

@@ -25,6 +25,91 @@ selector that breaks). Each message names the key, what was given and what to se
 {{- end -}}
 {{- end -}}
 
+{{- /* PI-13: the strategy override keeps one writer per volume and full capacity. */ -}}
+{{- $strategy := include "kotaemon.strategy" . | fromYaml -}}
+{{- $replicas := int $v.replicaCount -}}
+{{- if and $v.strategy $v.strategy.rollingUpdate (ne $strategy.type "RollingUpdate") -}}
+{{- fail (printf "strategy.rollingUpdate is set but the strategy is %s: set strategy.type RollingUpdate, or drop strategy.rollingUpdate" $strategy.type) -}}
+{{- end -}}
+{{- if and (le $replicas 1) (eq $strategy.type "RollingUpdate") (include "kotaemon.singleAttachVolume" .) -}}
+{{- fail (printf "PI-13: strategy.type RollingUpdate with one replica on a single-writer volume (persistence.accessMode %s%s) deadlocks the rollout: the new pod waits for the claim the old pod holds, and the old pod stays until the new one is Ready. Keep Recreate (leave strategy empty), or use persistence.accessMode ReadWriteMany" $v.persistence.accessMode (ternary (printf ", existingClaim %s" $v.persistence.existingClaim) "" (ne $v.persistence.existingClaim ""))) -}}
+{{- end -}}
+{{- if gt $replicas 1 -}}
+{{- if ne $strategy.type "RollingUpdate" -}}
+{{- fail (printf "PI-13: strategy.type %s with replicaCount %d takes every replica down at once: use RollingUpdate (the default for more than one replica)" $strategy.type $replicas) -}}
+{{- end -}}
+{{- if ne (toString $strategy.rollingUpdate.maxUnavailable) "0" -}}
+{{- fail (printf "PI-13: strategy.rollingUpdate.maxUnavailable %v with replicaCount %d removes serving pods before their replacements are Ready (Kotaemon starts in minutes): keep it 0 and raise maxSurge to roll faster" $strategy.rollingUpdate.maxUnavailable $replicas) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* A disruption budget that no eviction can satisfy blocks every node drain. */ -}}
+{{- $pdb := $v.pdb -}}
+{{- if and $pdb.enabled (gt $replicas 1) -}}
+{{- $min := $pdb.minAvailable -}}
+{{- $max := $pdb.maxUnavailable -}}
+{{- if and (not (kindIs "invalid" $min)) (not (kindIs "invalid" $max)) -}}
+{{- fail "pdb.minAvailable and pdb.maxUnavailable are both set: the API takes one; set the other to null" -}}
+{{- end -}}
+{{- if and (kindIs "invalid" $min) (kindIs "invalid" $max) -}}
+{{- fail "pdb.minAvailable and pdb.maxUnavailable are both null: set one, or pdb.enabled=false" -}}
+{{- end -}}
+{{- if or (and (not (kindIs "invalid" $min)) (or (eq (toString $min) "100%") (and (not (kindIs "string" $min)) (ge (int $min) $replicas)))) (and (not (kindIs "invalid" $max)) (or (eq (toString $max) "0%") (and (not (kindIs "string" $max)) (le (int $max) 0)))) -}}
+{{- fail (printf "pdb (minAvailable %v, maxUnavailable %v) with replicaCount %d allows no eviction at all: node drains would hang. Allow at least one pod to go (e.g. minAvailable %d)" $min $max $replicas (sub $replicas 1)) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* The chart's own names in the pod stay the chart's. */ -}}
+{{- $volumes := list "data" "tmp" "flowsettings" "health-bin" "health-config" "health-auth" -}}
+{{- range $i, $vol := $v.extraVolumes -}}
+{{- if has $vol.name $volumes -}}
+{{- fail (printf "extraVolumes[%d].name %q is a volume of the chart (%s): choose another name" $i $vol.name (join ", " $volumes)) -}}
+{{- end -}}
+{{- end -}}
+{{- $containers := list "kotaemon" "health-agent" "install-health-agent" "ollama" -}}
+{{- range $key := list "extraInitContainers" "extraContainers" -}}
+{{- range $i, $c := index $v $key -}}
+{{- if has $c.name $containers -}}
+{{- fail (printf "%s[%d].name %q is a container of the chart (%s): choose another name" $key $i $c.name (join ", " $containers)) -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- range $i, $m := $v.kotaemon.extraVolumeMounts -}}
+{{- if has $m.name $volumes -}}
+{{- fail (printf "kotaemon.extraVolumeMounts[%d].name %q mounts a volume of the chart again (%s): mount a volume of extraVolumes" $i $m.name (join ", " $volumes)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.kotaemon.flowsettings $v.kotaemon.flowsettingsConfigMap -}}
+{{- fail (printf "kotaemon.flowsettings and kotaemon.flowsettingsConfigMap (%q) are both set: keep one source of flowsettings.py" $v.kotaemon.flowsettingsConfigMap) -}}
+{{- end -}}
+
+{{- /* GitOps renders cannot keep a generated token. */ -}}
+{{- if and $h.auth.requireExistingSecret (eq $h.auth.mode "token") (not $h.auth.existingSecret) -}}
+{{- fail "health.auth.requireExistingSecret is true and health.auth.mode is token, but health.auth.existingSecret is empty: create a Secret with the token (key health.auth.tokenKey) and name it there; a token generated at render time would change on every render" -}}
+{{- end -}}
+
+{{- /* Service fields the API accepts only for some types. */ -}}
+{{- $svc := $v.service -}}
+{{- if and (not (kindIs "invalid" $svc.nodePort)) (eq $svc.type "ClusterIP") -}}
+{{- fail (printf "service.nodePort %v needs service.type NodePort or LoadBalancer (it is ClusterIP)" $svc.nodePort) -}}
+{{- end -}}
+{{- if and $svc.externalTrafficPolicy (eq $svc.type "ClusterIP") -}}
+{{- fail (printf "service.externalTrafficPolicy %s needs service.type NodePort or LoadBalancer (it is ClusterIP)" $svc.externalTrafficPolicy) -}}
+{{- end -}}
+{{- range $k := list "loadBalancerIP" "loadBalancerSourceRanges" -}}
+{{- if and (index $svc $k) (ne $svc.type "LoadBalancer") -}}
+{{- fail (printf "service.%s is set but service.type is %s: it applies to LoadBalancer only" $k $svc.type) -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* A route with no gateway to attach to routes nothing. */ -}}
+{{- if and $v.httpRoute.enabled (not $v.httpRoute.parentRefs) -}}
+{{- fail "httpRoute.enabled is true but httpRoute.parentRefs is empty: name the Gateway it attaches to (httpRoute.parentRefs[0].name, and its namespace)" -}}
+{{- end -}}
+{{- if and $v.httpRoute.enabled (not $v.httpRoute.paths) -}}
+{{- fail "httpRoute.enabled is true but httpRoute.paths is empty: add a path (e.g. / with type PathPrefix)" -}}
+{{- end -}}
+
 {{- /* An enabled Ingress without a host routes nothing. */ -}}
 {{- if and $v.ingress.enabled (not $v.ingress.hosts) -}}
 {{- fail "ingress.enabled is true but ingress.hosts is empty: add a host (ingress.hosts[0].host and its paths) or disable the Ingress" -}}

@@ -155,17 +155,17 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- end -}}
 {{- end -}}
 
-{{- /* PI-10: no Ingress path reaches the health or metrics endpoints. */ -}}
+{{- /* PI-10: no Ingress or HTTPRoute path reaches the health or metrics endpoints. */ -}}
 {{- if $v.ingress.enabled -}}
 {{- range $i, $h := $v.ingress.hosts -}}
 {{- range $j, $p := $h.paths -}}
-{{- range $guarded := list $v.health.paths.ready $v.health.paths.live $v.health.paths.metrics "/health" "/metrics" -}}
-{{- /* Path segments, not characters: /metrics-dashboard is not /metrics. */ -}}
-{{- if and $guarded (or (eq (trimSuffix "/" $p.path) $guarded) (hasPrefix (printf "%s/" $guarded) $p.path)) -}}
-{{- fail (printf "PI-10: ingress.hosts[%d].paths[%d].path %q would route to %q; health and metrics endpoints are never exposed" $i $j $p.path $guarded) -}}
+{{- include "kotaemon.refuseHealthPath" (dict "root" $ "path" $p.path "key" (printf "ingress.hosts[%d].paths[%d].path" $i $j)) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
+{{- if $v.httpRoute.enabled -}}
+{{- range $j, $p := $v.httpRoute.paths -}}
+{{- include "kotaemon.refuseHealthPath" (dict "root" $ "path" $p.path "key" (printf "httpRoute.paths[%d].path" $j)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -193,6 +193,17 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- end -}}
 {{- if and (not $a.jwt.secretKey) (has "HS256" $a.jwt.algorithms) -}}
 {{- fail "health.auth.jwt.algorithms has HS256 but no health.auth.jwt.secretKey is set" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* PI-10 for one routed path (Ingress or HTTPRoute): it must not reach a guarded endpoint. */}}
+{{- define "kotaemon.refuseHealthPath" -}}
+{{- $h := .root.Values.health -}}
+{{- range $guarded := list $h.paths.ready $h.paths.live $h.paths.metrics "/health" "/metrics" -}}
+{{- /* Path segments, not characters: /metrics-dashboard is not /metrics. */ -}}
+{{- if and $guarded (or (eq (trimSuffix "/" $.path) $guarded) (hasPrefix (printf "%s/" $guarded) $.path)) -}}
+{{- fail (printf "PI-10: %s %q would route to %q; health and metrics endpoints are never exposed" $.key $.path $guarded) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

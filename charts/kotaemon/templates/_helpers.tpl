@@ -45,24 +45,63 @@ app.kubernetes.io/part-of: kotaemon
 {{- end -}}
 {{- end -}}
 
+{{- define "kotaemon.namespace" -}}
+{{- .Values.namespaceOverride | default .Release.Namespace -}}
+{{- end -}}
+
+{{/*
+An image reference through the mirror: global.imageRegistry replaces the registry part of
+a repository (a first segment with a dot or a colon, or localhost) or comes before it.
+Call with (dict "root" . "repository" "..." "registry" "<explicit registry or empty>").
+*/}}
+{{- define "kotaemon.mirrored" -}}
+{{- $repo := .repository -}}
+{{- $mirror := ((.root.Values.global | default dict).imageRegistry | default "") -}}
+{{- if .registry -}}
+{{- printf "%s/%s" .registry $repo -}}
+{{- else if $mirror -}}
+{{- $parts := splitList "/" $repo -}}
+{{- $first := first $parts -}}
+{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- $repo = join "/" (rest $parts) -}}
+{{- end -}}
+{{- printf "%s/%s" (trimSuffix "/" $mirror) $repo -}}
+{{- else -}}
+{{- $repo -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "kotaemon.image" -}}
 {{- $tag := .Values.image.tag | default (printf "%s-%s" .Chart.AppVersion .Values.image.flavour) -}}
+{{- $repo := include "kotaemon.mirrored" (dict "root" . "repository" .Values.image.repository "registry" "") -}}
 {{- if .Values.image.digest -}}
-{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- printf "%s@%s" $repo .Values.image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" .Values.image.repository $tag -}}
+{{- printf "%s:%s" $repo $tag -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "kotaemon.agentImage" -}}
 {{- $img := .Values.health.image -}}
-{{- $repo := $img.repository -}}
-{{- if $img.registry }}{{ $repo = printf "%s/%s" $img.registry $img.repository }}{{ end -}}
+{{- $repo := include "kotaemon.mirrored" (dict "root" . "repository" $img.repository "registry" $img.registry) -}}
 {{- if $img.digest -}}
 {{- printf "%s@%s" $repo $img.digest -}}
 {{- else -}}
 {{- printf "%s:%s" $repo (toString $img.tag) -}}
 {{- end -}}
+{{- end -}}
+
+{{/* Pull secrets of every pod: imagePullSecrets and global.imagePullSecrets, each once. */}}
+{{- define "kotaemon.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range concat (.Values.imagePullSecrets | default list) ((.Values.global | default dict).imagePullSecrets | default list) -}}
+{{- $name := . -}}
+{{- if kindIs "map" . }}{{ $name = .name }}{{ end -}}
+{{- if not (has $name $names) }}{{ $names = append $names $name }}{{ end -}}
+{{- end -}}
+{{- $refs := list -}}
+{{- range $names }}{{ $refs = append $refs (dict "name" .) }}{{ end -}}
+{{- with $refs }}{{ toYaml . }}{{ end -}}
 {{- end -}}
 
 {{/* Where Kotaemon keeps all its state (SQLite, vector and doc stores, uploads). */}}

@@ -34,7 +34,42 @@ containers (beside Kotaemon) and volumes.
 {{- $_ := set $app "command" .Values.diagnosticMode.command -}}
 {{- $_ := set $app "args" .Values.diagnosticMode.args -}}
 {{- end -}}
+{{- if include "kotaemon.bundledOllama" . -}}
+{{- $_ := set $app "env" (append $app.env (dict "name" "OLLAMA_HOST" "value" (printf "127.0.0.1:%d" (int .Values.kotaemon.ollama.port)))) -}}
+{{- if not (hasKey .Values.kotaemon.env "KH_OLLAMA_URL") -}}
+{{- $_ := set $app "env" (append $app.env (dict "name" "KH_OLLAMA_URL" "value" (printf "http://127.0.0.1:%d/v1/" (int .Values.kotaemon.ollama.port)))) -}}
+{{- end -}}
+{{- /* Where the agent supervises Kotaemon, Ollama is its companion (in the command);
+elsewhere it is a container of its own. */ -}}
+{{- if ne $mode.agent "supervise" -}}
+{{- $_ := set $pod "containers" (append $pod.containers (include "kotaemon.ollamaContainer" . | fromYaml)) -}}
+{{- end -}}
+{{- end -}}
 {{- toYaml $pod -}}
+{{- end -}}
+
+{{/*
+The ollama flavour's bundled Ollama server runs in the pod (the image's launch.sh would
+start it, but the chart runs python directly).
+*/}}
+{{- define "kotaemon.bundledOllama" -}}
+{{- if and (eq .Values.image.flavour "ollama") .Values.kotaemon.ollama.serve (not .Values.diagnosticMode.enabled) }}true{{ end -}}
+{{- end -}}
+
+{{/* The bundled Ollama server as a container of its own (sidecar and none modes). */}}
+{{- define "kotaemon.ollamaContainer" -}}
+name: ollama
+image: {{ include "kotaemon.image" . }}
+imagePullPolicy: {{ .Values.image.pullPolicy }}
+command:
+  {{- toYaml .Values.kotaemon.ollama.command | nindent 2 }}
+env:
+  - name: OLLAMA_HOST
+    value: {{ printf "127.0.0.1:%d" (int .Values.kotaemon.ollama.port) | quote }}
+resources:
+  {{- toYaml .Values.kotaemon.ollama.resources | nindent 2 }}
+securityContext:
+  {{- toYaml .Values.kotaemon.securityContext | nindent 2 }}
 {{- end -}}
 
 {{/* The Kotaemon container's ports: the app port, and the health port when it is served there. */}}
@@ -86,6 +121,10 @@ app:
     - supervise
     - --config
     - {{ include "kotaemon.agentConfigPath" $root }}
+    {{- if include "kotaemon.bundledOllama" $root }}
+    - --companion
+    - {{ toJson $v.kotaemon.ollama.command | quote }}
+    {{- end }}
     - --
     {{- toYaml $v.kotaemon.command | nindent 4 }}
   ports:
