@@ -65,7 +65,11 @@ func (c *Cluster) Install(ctx context.Context, o Options, puller *nodeimages.Pul
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	return plan, c.WaitReady(ctx, o.Namespace, w, begin, w.Startup+timeout, out)
+	ns := o.Namespace
+	if w.Namespace != "" {
+		ns = w.Namespace // the chart's namespaceOverride
+	}
+	return plan, c.WaitReady(ctx, ns, w, begin, w.Startup+timeout, out)
 }
 
 // apply installs the release, or upgrades it when it exists; it does not wait.

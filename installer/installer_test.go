@@ -51,6 +51,13 @@ func TestRenderFindsTheWorkloadItsImagesAndTheStartupBudget(t *testing.T) {
 	agent, tag := p.agentImage()
 	assert.Equal(t, "kotaemon-k8s/kotaemon-health:"+tag, agent)
 	assert.Len(t, p.Images, 2, "the agent's and Kotaemon's; the test hook uses the agent's: %v", p.Images)
+	assert.Equal(t, "ns", p.Workload.Namespace, "the wait watches where the chart put the pods")
+
+	// namespaceOverride moves the pods; the wait follows them.
+	o.ValuesFiles = append(o.ValuesFiles, valuesFile(t, "namespaceOverride: elsewhere\n"))
+	p, err = Render(o, nil, "v1.34.0")
+	require.NoError(t, err)
+	assert.Equal(t, "elsewhere", p.Workload.Namespace)
 }
 
 func TestOnTheEmbeddedClusterNothingIsPulledByTheNodes(t *testing.T) {

@@ -51,6 +51,7 @@ type Plan struct {
 // Workload is the Deployment or StatefulSet running Kotaemon.
 type Workload struct {
 	Kind, Name string
+	Namespace  string // as rendered (namespaceOverride); empty: the release's
 	Selector   map[string]string
 	Pod        corev1.PodSpec
 	// Startup is the start-up budget of the probed container: initialDelay +
@@ -146,6 +147,7 @@ func (p *Plan) read(manifest string) error {
 				return err
 			}
 			p.setWorkload("Deployment", d.Name, d.Spec.Selector.MatchLabels, d.Spec.Template.Spec)
+			p.Workload.Namespace = d.Namespace
 			spec = &d.Spec.Template.Spec
 		case "StatefulSet":
 			var s appsv1.StatefulSet
@@ -153,6 +155,7 @@ func (p *Plan) read(manifest string) error {
 				return err
 			}
 			p.setWorkload("StatefulSet", s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template.Spec)
+			p.Workload.Namespace = s.Namespace
 			spec = &s.Spec.Template.Spec
 		case "Pod":
 			var pod corev1.Pod

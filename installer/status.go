@@ -28,7 +28,11 @@ func (c *Cluster) Status(ctx context.Context, namespace, name string, out io.Wri
 	}
 	fmt.Fprintf(out, "release %s: revision %d, %s (chart %s, app %s), updated %s\n", rel.Name, rel.Version, rel.Info.Status,
 		rel.Chart.Metadata.Version, rel.Chart.Metadata.AppVersion, rel.Info.LastDeployed.Format("2006-01-02 15:04:05 MST"))
-	pods, err := c.Client.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{
+	podNamespace := namespace
+	if ov, _ := rel.Config["namespaceOverride"].(string); ov != "" {
+		podNamespace = ov // the chart put its objects there
+	}
+	pods, err := c.Client.CoreV1().Pods(podNamespace).List(ctx, metav1.ListOptions{
 		LabelSelector: "app.kubernetes.io/instance=" + name + ",app.kubernetes.io/component=app"})
 	if err != nil {
 		return err

@@ -43,6 +43,9 @@ func TestEveryValuesFileInEveryModeIsAcceptedByTheAPIServer(t *testing.T) {
 			t.Run(fmt.Sprintf("%s in %s mode", filepath.Base(f), mode), func(t *testing.T) {
 				manifest, err := chart.Render(t, ctx, []string{f}, map[string]string{"health.mode": mode})
 				require.NoError(t, err)
+				if strings.Contains(manifest, "\nkind: HTTPRoute\n") {
+					cluster.EnsureHTTPRouteCRD(t) // the real CRD validates the route
+				}
 				file := filepath.Join(t.TempDir(), "manifest.yaml")
 				require.NoError(t, os.WriteFile(file, []byte(manifest), 0o644))
 				out, err := k8s.RunKubectlAndGetOutputContextE(t, ctx, opts,

@@ -12,7 +12,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/cluster/localcluster"
@@ -40,6 +46,10 @@ func TestEveryValuesFileInEveryModeIsInstalledAndBecomesReady(t *testing.T) {
 				r := newRelease(t, "vf-"+name+"-"+mode)
 				values := readValues(t, file)
 				r.createNamedSecrets(values)
+				r.createNamedConfigMaps(values)
+				if dig(values, "httpRoute", "enabled") == true {
+					r.c.EnsureHTTPRouteCRD(t)
+				}
 				healthPort := 8000
 				if n, ok := dig(values, "health", "port").(float64); ok {
 					healthPort = int(n)
@@ -54,14 +64,19 @@ func TestEveryValuesFileInEveryModeIsInstalledAndBecomesReady(t *testing.T) {
 				}
 				r.install(nil, layers...)
 
-				p := probesOf(r.deployment())
+				d := r.deployment()
+				p := probesOf(d)
 				recordWindows(r.tl, p)
-				pod := r.onePod()
 				bound := podStart + seconds(p.readiness.InitialDelaySeconds) + toPass(p.readiness) + maxCheckLag(values) + statusSlack
 				if p.startup != nil {
 					bound += window(p.startup)
 				}
-				r.awaitReady(pod, "with the file's own probe settings", bound)
+				if replicas := *d.Spec.Replicas; replicas > 1 {
+					// Pods start one after another on a busy node: a bound for each.
+					r.awaitRollout(replicas, time.Duration(replicas)*bound)
+				} else {
+					r.awaitReady(r.onePod(), "with the file's own probe settings", bound)
+				}
 
 				violations := invariants.Check(r.liveManifest())
 				assert.Empty(t, violations, "invariants of the objects the API server stored")
@@ -193,6 +208,21 @@ func (r *release) createNamedSecrets(values layer) {
 	}
 }
 
+// createNamedConfigMaps creates the ConfigMaps the values file names: a flowsettings.py
+// (the stand-in never reads it; Kotaemon would).
+func (r *release) createNamedConfigMaps(values layer) {
+	r.t.Helper()
+	name, _ := dig(values, "kotaemon", "flowsettingsConfigMap").(string)
+	if name == "" {
+		return
+	}
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"flowsettings.py": "# test-only flowsettings\n"}}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := r.c.Client.CoreV1().ConfigMaps(r.ns).Create(ctx, cm, metav1.CreateOptions{})
+	require.NoError(r.t, err)
+}
+
 // embeddedDNSPeer adds the embedded cluster's DNS server (a host process at the node's
 // address) to the file's DNS egress peers, or to the chart's default ones.
 func embeddedDNSPeer(t testing.TB, values layer) layer {
@@ -239,6 +269,31 @@ func (r *release) liveManifest() *invariants.Manifest {
 	nps, err := cs.NetworkingV1().NetworkPolicies(r.ns).List(ctx, sel)
 	require.NoError(r.t, err)
 	m.NetworkPolicies = nps.Items
+	pdbs, err := cs.PolicyV1().PodDisruptionBudgets(r.ns).List(ctx, sel)
+	require.NoError(r.t, err)
+	m.Budgets = pdbs.Items
+	m.HTTPRoutes = r.httpRoutes(ctx, sel)
 	require.Len(r.t, m.Deployments, 1, "the release's Deployment")
 	return m
+}
+
+var httpRouteGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
+
+// httpRoutes lists the release's HTTPRoutes, none where the cluster has no such kind.
+func (r *release) httpRoutes(ctx context.Context, sel metav1.ListOptions) []gatewayv1.HTTPRoute {
+	r.t.Helper()
+	dyn, err := dynamic.NewForConfig(r.c.Config)
+	require.NoError(r.t, err)
+	list, err := dyn.Resource(httpRouteGVR).Namespace(r.ns).List(ctx, sel)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	require.NoError(r.t, err)
+	var out []gatewayv1.HTTPRoute
+	for _, item := range list.Items {
+		var route gatewayv1.HTTPRoute
+		require.NoError(r.t, runtime.DefaultUnstructuredConverter.FromUnstructured(item.Object, &route))
+		out = append(out, route)
+	}
+	return out
 }
