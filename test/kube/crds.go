@@ -36,7 +36,9 @@ var gatewayOnce sync.Once
 func (c *Cluster) EnsureHTTPRouteCRD(t testing.TB) {
 	t.Helper()
 	var err error
-	gatewayOnce.Do(func() { err = c.applyCRD(moduleFile(t, GatewayAPIModule, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")) })
+	gatewayOnce.Do(func() {
+		err = c.applyCRD(moduleFile(t, GatewayAPIModule, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"))
+	})
 	require.NoError(t, err, "installing the HTTPRoute CRD")
 }
 
