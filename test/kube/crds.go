@@ -28,18 +28,19 @@ const GatewayAPIModule = "sigs.k8s.io/gateway-api"
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-var gatewayOnce sync.Once
+var (
+	gatewayOnce sync.Once
+	gatewayErr  error // every caller of the run sees the one attempt's result
+)
 
 // EnsureHTTPRouteCRD installs the Gateway API's HTTPRoute CRD (server-side apply, so
 // it is idempotent and shared by every test of the run) and waits until it is served.
 // It is the real CRD, with its validation, read from the module cache.
 func (c *Cluster) EnsureHTTPRouteCRD(t testing.TB) {
 	t.Helper()
-	var err error
-	gatewayOnce.Do(func() {
-		err = c.applyCRD(moduleFile(t, GatewayAPIModule, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"))
-	})
-	require.NoError(t, err, "installing the HTTPRoute CRD")
+	file := moduleFile(t, GatewayAPIModule, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
+	gatewayOnce.Do(func() { gatewayErr = c.applyCRD(file) })
+	require.NoError(t, gatewayErr, "installing the HTTPRoute CRD")
 }
 
 // moduleFile is a file of a module this repository requires, in the module cache.
