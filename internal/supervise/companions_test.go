@@ -84,12 +84,15 @@ func TestACompanionThatExitsStopsTheAppAndTheContainerFails(t *testing.T) {
 // the app's.
 func TestACompanionThatIgnoresSIGTERMIsKilledAfterTheStopTimeout(t *testing.T) {
 	f := newFixture(t)
-	s := f.start(t, "exit:3", Options{
+	s := f.start(t, "wait-term", Options{
 		Companions:  [][]string{companionCommand("ignore-term")},
 		StopTimeout: 200 * time.Millisecond,
 	}, "KH_NAME=app")
+	f.waitFor(t, "app ready")
+	f.waitFor(t, "companion ready") // its SIGTERM handler is in place
 	begin := time.Now()
-	assert.Equal(t, 3, waitCode(t, s))
+	require.NoError(t, syscall.Kill(s.Pid(), syscall.SIGKILL)) // the app ends on its own
+	assert.Equal(t, 128+int(syscall.SIGKILL), waitCode(t, s))
 	assert.GreaterOrEqual(t, time.Since(begin), 200*time.Millisecond, "the companion had its stop timeout")
 	for _, c := range s.companions {
 		assert.False(t, c.running, "the companion was killed and reaped")
@@ -136,4 +139,33 @@ func TestACompanionThatCannotStartIsRefusedBeforeTheApp(t *testing.T) {
 		}
 	}
 	t.Fatal("the companion that started was not killed")
+}
+
+// A second SIGTERM while the app stops goes to the app only: the companion stays up
+// until the app has exited, and the container keeps the app's exit code.
+func TestASecondSIGTERMDoesNotReachTheCompanionBeforeTheAppExits(t *testing.T) {
+	f := newFixture(t)
+	s := f.start(t, "ignore-term", Options{
+		Companions:  [][]string{companionCommand("wait-term")},
+		StopTimeout: 500 * time.Millisecond,
+	}, "KH_NAME=app")
+	f.waitFor(t, "app ready")
+	f.waitFor(t, "companion ready")
+	f.sigs <- syscall.SIGTERM // drain (no delay), then SIGTERM to the app, which ignores it
+	f.sigs <- syscall.SIGTERM // asked again while the app stops
+	time.Sleep(200 * time.Millisecond)
+	assert.NotContains(t, f.lines(t), "companion signal:terminated", "the companion is signalled only after the app exits")
+	assert.Equal(t, 128+int(syscall.SIGKILL), waitCode(t, s), "the app's code (killed after its stop timeout), not the companion's")
+	assert.Contains(t, f.lines(t), "companion signal:terminated", "then the companion is stopped")
+}
+
+// After a SIGTERM the companions share the app's stop budget: what is left of it, at
+// least companionGrace; an app that exits on its own leaves them a whole stop timeout.
+func TestCompanionsShareTheStopBudget(t *testing.T) {
+	now := time.Now()
+	stop := 20 * time.Second
+	assert.Equal(t, stop, companionWait(time.Time{}, now, stop), "the app exited on its own")
+	assert.Equal(t, 15*time.Second, companionWait(now.Add(15*time.Second), now, stop), "the app exited 5 s into its stop")
+	assert.Equal(t, companionGrace, companionWait(now.Add(-time.Second), now, stop), "the app used it all: the least grace")
+	assert.Equal(t, companionGrace, companionWait(now.Add(companionGrace/2), now, stop))
 }

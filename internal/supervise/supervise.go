@@ -217,6 +217,11 @@ func signalGroup(log *slog.Logger, pgid int, sig syscall.Signal) {
 
 type phase int
 
+// companionGrace is the least a companion gets between SIGTERM and SIGKILL when the app
+// used up the stop timeout; the grace period exceeds drain + stop by at least a second
+// (PI-14 is strict), so this still fits.
+const companionGrace = time.Second
+
 const (
 	phaseRunning phase = iota
 	phaseDraining
@@ -236,11 +241,15 @@ func (s *Supervisor) loop() {
 			"reason", reason, "drainDelay", s.o.DrainDelay.String(), "stopTimeout", s.o.StopTimeout.String())
 		drainC = time.After(s.o.DrainDelay) // fires at once for no delay
 	}
+	// stopBy is when the app's stop timeout ends; the companions share that budget, so
+	// the whole stop still fits the grace period sized for it (PI-14).
+	var stopBy time.Time
 	forwardStop := func() {
 		s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(stopWith), "pid", s.pid)
 		s.signalGroup(stopWith)
 		ph = phaseStopping
 		drainC = nil
+		stopBy = time.Now().Add(s.o.StopTimeout)
 		stopC = time.After(s.o.StopTimeout)
 	}
 	// settle acts on what reaping found; it reports whether the supervisor is finished.
@@ -252,12 +261,14 @@ func (s *Supervisor) loop() {
 			return false
 		}
 		if r.app && s.companionsRunning() {
-			// The app is gone: now its companions may stop, with the same timeout.
+			// The app is gone: now its companions may stop. After a SIGTERM they have what
+			// is left of the stop timeout (at least companionGrace); after an exit of the
+			// app's own, a whole stop timeout.
 			s.o.Logger.Info("forwarding signal", "component", "companion", "signal", sigName(syscall.SIGTERM))
 			s.signalCompanions(syscall.SIGTERM)
 			ph = phaseCompanionsStopping
 			drainC = nil
-			stopC = time.After(s.o.StopTimeout)
+			stopC = time.After(companionWait(stopBy, time.Now(), s.o.StopTimeout))
 			return false
 		}
 		if s.companionsRunning() {
@@ -266,13 +277,13 @@ func (s *Supervisor) loop() {
 		return s.finish()
 	}
 	// An early exit may have raised SIGCHLD before Notify saw it: sweep once now.
-	if settle(s.reap()) {
+	if settle(s.reap(ph)) {
 		return
 	}
 	for {
 		select {
 		case <-s.chld:
-			if settle(s.reap()) {
+			if settle(s.reap(ph)) {
 				return
 			}
 		case sig := <-s.sigs:
@@ -283,6 +294,11 @@ func (s *Supervisor) loop() {
 				drain(sigName(ss) + " received")
 			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseDraining:
 				forwardStop() // asked twice: cut the drain delay short
+			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseStopping:
+				// Asked again while the app stops: pass it on to the app only; the
+				// companions stay up until the app has exited.
+				s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(ss), "pid", s.pid)
+				s.signalGroup(ss)
 			default:
 				if ss != 0 && ph != phaseCompanionsStopping {
 					s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(ss), "pid", s.pid)
@@ -309,11 +325,24 @@ func (s *Supervisor) loop() {
 	}
 }
 
+// companionWait is how long the companions get between SIGTERM and SIGKILL once the
+// app has exited at now: what is left until stopBy (the app's stop deadline, zero when
+// the app exited on its own), at least companionGrace; a whole stop timeout when the
+// app was never asked to stop.
+func companionWait(stopBy, now time.Time, stopTimeout time.Duration) time.Duration {
+	if stopBy.IsZero() {
+		return stopTimeout
+	}
+	return max(stopBy.Sub(now), companionGrace)
+}
+
 // reaped is what one sweep found: the app exited, a companion exited on its own.
 type reaped struct{ app, companionFailed bool }
 
-// reap collects every exited child without blocking.
-func (s *Supervisor) reap() reaped {
+// reap collects every exited child without blocking. A companion's exit counts as a
+// failure only while the app runs undisturbed (ph running); once the container is
+// stopping, the app's own code stands.
+func (s *Supervisor) reap(ph phase) reaped {
 	var r reaped
 	for {
 		var ws syscall.WaitStatus
@@ -339,7 +368,7 @@ func (s *Supervisor) reap() reaped {
 			signalGroup(s.o.Logger, c.pid, syscall.SIGKILL)
 			s.o.Logger.Info("state change", "component", "companion", "name", c.name, "from", "running", "to", "exited",
 				"reason", describe(ws), "exitCode", exitCode(ws), "pid", pid)
-			if s.running.Load() && s.failed == 0 {
+			if ph == phaseRunning && s.running.Load() && s.failed == 0 {
 				// Ended on its own while the app needs it: the container must restart.
 				s.failed = max(exitCode(ws), 1)
 				r.companionFailed = true

@@ -404,8 +404,18 @@ func singleWriterStrategy(m *Manifest, w *workload) []string {
 		replicas = *d.Spec.Replicas
 	}
 	if replicas <= 1 {
-		if usesReadWriteOnce(m, d) && d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType {
-			return []string{fmt.Sprintf("one replica on a ReadWriteOnce volume uses strategy %q, not Recreate", d.Spec.Strategy.Type)}
+		// A rolling update that surges runs a second pod beside the first on its volume.
+		ru := d.Spec.Strategy.RollingUpdate
+		surges := d.Spec.Strategy.Type != appsv1.RecreateDeploymentStrategyType &&
+			(ru == nil || ru.MaxSurge == nil || !isZero(ru.MaxSurge))
+		if !surges {
+			return nil
+		}
+		if usesReadWriteOnce(m, d) {
+			return []string{fmt.Sprintf("one replica on a ReadWriteOnce volume uses strategy %q with a surge, not Recreate", d.Spec.Strategy.Type)}
+		}
+		if usesClaim(d) && d.Annotations[AnnotationExternalStores] != "true" {
+			return []string{"one replica with local stores on its volume rolls with a surge: two processes would share SQLite, Chroma and LanceDB"}
 		}
 		return nil
 	}
@@ -414,13 +424,26 @@ func singleWriterStrategy(m *Manifest, w *workload) []string {
 		out = append(out, fmt.Sprintf("%d replicas without the external-stores opt-in", replicas))
 	}
 	ru := d.Spec.Strategy.RollingUpdate
-	if d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || ru == nil || ru.MaxUnavailable == nil || ru.MaxUnavailable.String() != "0" {
+	if d.Spec.Strategy.Type != appsv1.RollingUpdateDeploymentStrategyType || ru == nil || ru.MaxUnavailable == nil || !isZero(ru.MaxUnavailable) {
 		out = append(out, fmt.Sprintf("%d replicas must use RollingUpdate with maxUnavailable 0", replicas))
 	}
 	if usesReadWriteOnce(m, d) {
 		out = append(out, fmt.Sprintf("%d replicas share a ReadWriteOnce volume", replicas))
 	}
 	return out
+}
+
+// isZero reports whether an int-or-percent is zero (0 or 0%).
+func isZero(v *intstr.IntOrString) bool { return v.String() == "0" || v.String() == "0%" }
+
+// usesClaim reports whether the pod mounts any PersistentVolumeClaim.
+func usesClaim(d *appsv1.Deployment) bool {
+	for _, v := range d.Spec.Template.Spec.Volumes {
+		if v.PersistentVolumeClaim != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func usesReadWriteOnce(m *Manifest, d *appsv1.Deployment) bool {

@@ -124,6 +124,10 @@ func TestEachInvariantReportsItsOwnViolation(t *testing.T) {
 			np.Spec.Egress[1].Ports = []networkingv1.NetworkPolicyPort{{Port: ptr.To(intstr.FromInt32(8080)), Protocol: ptr.To(corev1.ProtocolTCP)}}
 		}, "PI-12"},
 		{"PI-13 rolling update on ReadWriteOnce", "prod-wrapper.yaml", func(m *Manifest) { m.Deployments[0].Spec.Strategy.Type = "RollingUpdate" }, "PI-13"},
+		{"PI-13 one replica surging beside itself on a shared volume", "prod-wrapper.yaml", func(m *Manifest) {
+			m.Claims[0].Spec.AccessModes = []corev1.PersistentVolumeAccessMode{corev1.ReadWriteMany}
+			m.Deployments[0].Spec.Strategy.Type = "RollingUpdate"
+		}, "PI-13"},
 		{"PI-13 two replicas without opt-in", "prod-wrapper.yaml", func(m *Manifest) { m.Deployments[0].Spec.Replicas = ptr.To(int32(2)) }, "PI-13"},
 		{"PI-14 grace within drain", "prod-wrapper.yaml", func(m *Manifest) {
 			m.Deployments[0].Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(35))

@@ -126,6 +126,10 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 		// Options of comparable charts, refused where they cannot work.
 		{"PI-13 a rolling update of one replica on a ReadWriteOnce volume", "strategy:\n  type: RollingUpdate\n", []string{"PI-13", "strategy.type RollingUpdate", "persistence.accessMode ReadWriteOnce"}, nil},
 		{"PI-13 a rolling update of one replica on an existing claim", "persistence:\n  existingClaim: data\nstrategy:\n  type: RollingUpdate\n", []string{"PI-13", "existingClaim data"}, nil},
+		{"PI-13 a surging update of one replica with local stores on a shared volume", "persistence:\n  accessMode: ReadWriteMany\nstrategy:\n  type: RollingUpdate\n", []string{"PI-13", "kotaemon.externalStores", "maxSurge 0"}, nil},
+		{"a rolling update that can never move", "replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\nstrategy:\n  rollingUpdate:\n    maxSurge: 0%\n", []string{"strategy.rollingUpdate.maxSurge", "both 0"}, nil},
+		{"a surge that is neither a number nor a percentage", "strategy:\n  type: RollingUpdate\n  rollingUpdate:\n    maxSurge: \"2\"\n", []string{"/strategy/rollingUpdate/maxSurge"}, nil},
+		{"a budget of 60 percent of two replicas", "replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\npdb:\n  minAvailable: 60%\n", []string{"pdb", "minAvailable 60%", "no eviction"}, nil},
 		{"PI-13 Recreate for more replicas", "replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\nstrategy:\n  type: Recreate\n", []string{"PI-13", "strategy.type Recreate"}, nil},
 		{"PI-13 maxUnavailable above 0 for more replicas", "replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\nstrategy:\n  rollingUpdate:\n    maxUnavailable: 25%\n", []string{"PI-13", "strategy.rollingUpdate.maxUnavailable 25%"}, nil},
 		{"rollingUpdate fields with Recreate", "strategy:\n  rollingUpdate:\n    maxSurge: 2\n", []string{"strategy.rollingUpdate", "strategy.type RollingUpdate"}, nil},

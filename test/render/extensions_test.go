@@ -266,9 +266,20 @@ func TestAStrategyOverrideIsUsedWhereItIsSafe(t *testing.T) {
 	assert.Equal(t, appsv1.RollingUpdateDeploymentStrategyType, s.Type)
 	assert.Equal(t, intstr.FromInt32(1), *s.RollingUpdate.MaxSurge)
 	assert.Empty(t, invariants.Check(m))
-	// One replica on a volume every node can mount.
-	m = renderBody(t, "persistence:\n  accessMode: ReadWriteMany\nstrategy:\n  type: RollingUpdate\n", "wrapper")
+	// One replica, stores outside, on a volume every node can mount: a surge is safe.
+	m = renderBody(t, "kotaemon:\n  externalStores: true\npersistence:\n  accessMode: ReadWriteMany\nstrategy:\n  type: RollingUpdate\n", "wrapper")
 	assert.Equal(t, appsv1.RollingUpdateDeploymentStrategyType, deployment(t, m).Spec.Strategy.Type)
+	assert.Empty(t, invariants.Check(m))
+	// One replica on its ReadWriteOnce volume without a surge: the old pod goes first.
+	m = renderBody(t, "strategy:\n  type: RollingUpdate\n  rollingUpdate: {maxSurge: 0, maxUnavailable: 1}\n", "wrapper")
+	s = deployment(t, m).Spec.Strategy
+	assert.Equal(t, intstr.FromInt32(0), *s.RollingUpdate.MaxSurge)
+	assert.Empty(t, invariants.Check(m))
+	// Percentages: 0% is zero, and 50% of two pods leaves one free for a drain.
+	m = renderBody(t, "replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\nstrategy:\n  rollingUpdate: {maxUnavailable: 0%, maxSurge: 50%}\npdb:\n  minAvailable: 50%\n", "wrapper")
+	assert.Equal(t, intstr.FromString("0%"), *deployment(t, m).Spec.Strategy.RollingUpdate.MaxUnavailable)
+	assert.Equal(t, intstr.FromString("50%"), *m.Budgets[0].Spec.MinAvailable)
+	assert.Empty(t, invariants.Check(m))
 }
 
 func TestAPodDisruptionBudgetOnlyWithMoreThanOneReplica(t *testing.T) {

@@ -31,14 +31,26 @@ selector that breaks). Each message names the key, what was given and what to se
 {{- if and $v.strategy $v.strategy.rollingUpdate (ne $strategy.type "RollingUpdate") -}}
 {{- fail (printf "strategy.rollingUpdate is set but the strategy is %s: set strategy.type RollingUpdate, or drop strategy.rollingUpdate" $strategy.type) -}}
 {{- end -}}
-{{- if and (le $replicas 1) (eq $strategy.type "RollingUpdate") (include "kotaemon.singleAttachVolume" .) -}}
-{{- fail (printf "PI-13: strategy.type RollingUpdate with one replica on a single-writer volume (persistence.accessMode %s%s) deadlocks the rollout: the new pod waits for the claim the old pod holds, and the old pod stays until the new one is Ready. Keep Recreate (leave strategy empty), or use persistence.accessMode ReadWriteMany" $v.persistence.accessMode (ternary (printf ", existingClaim %s" $v.persistence.existingClaim) "" (ne $v.persistence.existingClaim ""))) -}}
+{{- /* A surge pod beside the one replica: both on the data volume at once. */ -}}
+{{- if and (le $replicas 1) (eq $strategy.type "RollingUpdate") $v.persistence.enabled (not (include "kotaemon.isZero" $strategy.rollingUpdate.maxSurge)) -}}
+{{- if include "kotaemon.singleAttachVolume" . -}}
+{{- fail (printf "PI-13: strategy.type RollingUpdate with one replica on a single-writer volume (persistence.accessMode %s%s) deadlocks the rollout: the new pod waits for the claim the old pod holds, and the old pod stays until the new one is Ready. Keep Recreate (leave strategy empty), or set strategy.rollingUpdate.maxSurge 0 (the old pod goes first)" $v.persistence.accessMode (ternary (printf ", existingClaim %s" $v.persistence.existingClaim) "" (ne $v.persistence.existingClaim ""))) -}}
+{{- end -}}
+{{- if not $v.kotaemon.externalStores -}}
+{{- fail "PI-13: strategy.type RollingUpdate with one replica and local stores on the data volume runs two Kotaemon processes on the same SQLite, Chroma and LanceDB files during every rollout. Keep Recreate (leave strategy empty), set strategy.rollingUpdate.maxSurge 0 (the old pod goes first), or move every store outside and set kotaemon.externalStores=true" -}}
+{{- end -}}
+{{- end -}}
+{{- if eq $strategy.type "RollingUpdate" -}}
+{{- $ru := $strategy.rollingUpdate -}}
+{{- if and (include "kotaemon.isZero" $ru.maxSurge) (include "kotaemon.isZero" $ru.maxUnavailable) -}}
+{{- fail "strategy.rollingUpdate.maxSurge and maxUnavailable are both 0: the rollout could never replace a pod. Raise maxSurge (e.g. 1)" -}}
+{{- end -}}
 {{- end -}}
 {{- if gt $replicas 1 -}}
 {{- if ne $strategy.type "RollingUpdate" -}}
 {{- fail (printf "PI-13: strategy.type %s with replicaCount %d takes every replica down at once: use RollingUpdate (the default for more than one replica)" $strategy.type $replicas) -}}
 {{- end -}}
-{{- if ne (toString $strategy.rollingUpdate.maxUnavailable) "0" -}}
+{{- if not (include "kotaemon.isZero" $strategy.rollingUpdate.maxUnavailable) -}}
 {{- fail (printf "PI-13: strategy.rollingUpdate.maxUnavailable %v with replicaCount %d removes serving pods before their replacements are Ready (Kotaemon starts in minutes): keep it 0 and raise maxSurge to roll faster" $strategy.rollingUpdate.maxUnavailable $replicas) -}}
 {{- end -}}
 {{- end -}}
@@ -54,7 +66,15 @@ selector that breaks). Each message names the key, what was given and what to se
 {{- if and (kindIs "invalid" $min) (kindIs "invalid" $max) -}}
 {{- fail "pdb.minAvailable and pdb.maxUnavailable are both null: set one, or pdb.enabled=false" -}}
 {{- end -}}
-{{- if or (and (not (kindIs "invalid" $min)) (or (eq (toString $min) "100%") (and (not (kindIs "string" $min)) (ge (int $min) $replicas)))) (and (not (kindIs "invalid" $max)) (or (eq (toString $max) "0%") (and (not (kindIs "string" $max)) (le (int $max) 0)))) -}}
+{{- /* Kubernetes rounds a percentage up: minAvailable p% of r pods is ceil(p x r / 100). */ -}}
+{{- $blocks := false -}}
+{{- if not (kindIs "invalid" $min) -}}
+{{- if kindIs "string" $min -}}
+{{- if gt (mul (int (trimSuffix "%" $min)) $replicas) (mul 100 (sub $replicas 1)) }}{{ $blocks = true }}{{ end -}}
+{{- else if ge (int $min) $replicas }}{{ $blocks = true }}{{ end -}}
+{{- end -}}
+{{- if and (not (kindIs "invalid" $max)) (include "kotaemon.isZero" $max) }}{{ $blocks = true }}{{ end -}}
+{{- if $blocks -}}
 {{- fail (printf "pdb (minAvailable %v, maxUnavailable %v) with replicaCount %d allows no eviction at all: node drains would hang. Allow at least one pod to go (e.g. minAvailable %d)" $min $max $replicas (sub $replicas 1)) -}}
 {{- end -}}
 {{- end -}}

@@ -62,10 +62,11 @@ Call with (dict "root" . "repository" "..." "registry" "<explicit registry or em
 {{- else if $mirror -}}
 {{- $parts := splitList "/" $repo -}}
 {{- $first := first $parts -}}
-{{- if and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
-{{- $repo = join "/" (rest $parts) -}}
-{{- end -}}
-{{- printf "%s/%s" (trimSuffix "/" $mirror) $repo -}}
+{{- $hasRegistry := and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
+{{- if $hasRegistry }}{{ $parts = rest $parts }}{{ end -}}
+{{- /* Docker Hub's official images are library/<name> in a mirror, however they were written. */ -}}
+{{- if and (eq (len $parts) 1) (or (not $hasRegistry) (has $first (list "docker.io" "index.docker.io"))) }}{{ $parts = prepend $parts "library" }}{{ end -}}
+{{- printf "%s/%s" (trimSuffix "/" $mirror) (join "/" $parts) -}}
 {{- else -}}
 {{- $repo -}}
 {{- end -}}

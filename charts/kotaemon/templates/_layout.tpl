@@ -35,10 +35,7 @@ containers (beside Kotaemon) and volumes.
 {{- $_ := set $app "args" .Values.diagnosticMode.args -}}
 {{- end -}}
 {{- if include "kotaemon.bundledOllama" . -}}
-{{- $_ := set $app "env" (append $app.env (dict "name" "OLLAMA_HOST" "value" (printf "127.0.0.1:%d" (int .Values.kotaemon.ollama.port)))) -}}
-{{- if not (hasKey .Values.kotaemon.env "KH_OLLAMA_URL") -}}
-{{- $_ := set $app "env" (append $app.env (dict "name" "KH_OLLAMA_URL" "value" (printf "http://127.0.0.1:%d/v1/" (int .Values.kotaemon.ollama.port)))) -}}
-{{- end -}}
+{{- $_ := set $app "env" (concat $app.env (include "kotaemon.ollamaEnv" . | fromYamlArray)) -}}
 {{- /* Where the agent supervises Kotaemon, Ollama is its companion (in the command);
 elsewhere it is a container of its own. */ -}}
 {{- if ne $mode.agent "supervise" -}}
@@ -56,16 +53,48 @@ start it, but the chart runs python directly).
 {{- if and (eq .Values.image.flavour "ollama") .Values.kotaemon.ollama.serve (not .Values.diagnosticMode.enabled) }}true{{ end -}}
 {{- end -}}
 
-{{/* The bundled Ollama server as a container of its own (sidecar and none modes). */}}
+{{/*
+Where Kotaemon and the bundled server find each other, unless kotaemon.env or
+kotaemon.extraEnv already set the variable (a duplicate name would be refused by a
+server-side apply, and the chart's would silently win).
+*/}}
+{{- define "kotaemon.ollamaEnv" -}}
+{{- $v := .Values -}}
+{{- $given := keys ($v.kotaemon.env | default dict) -}}
+{{- range ($v.kotaemon.extraEnv | default list) }}{{ $given = append $given .name }}{{ end -}}
+{{- $port := int $v.kotaemon.ollama.port -}}
+{{- $out := list -}}
+{{- if not (has "OLLAMA_HOST" $given) }}{{ $out = append $out (dict "name" "OLLAMA_HOST" "value" (printf "127.0.0.1:%d" $port)) }}{{ end -}}
+{{- if not (has "KH_OLLAMA_URL" $given) }}{{ $out = append $out (dict "name" "KH_OLLAMA_URL" "value" (printf "http://127.0.0.1:%d/v1/" $port)) }}{{ end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/*
+The bundled Ollama server as a container of its own (sidecar and none modes). It gets
+what the companion would inherit in wrapper mode: Kotaemon's plain environment (HOME
+included, for a read-only root filesystem) and the shared /tmp.
+*/}}
 {{- define "kotaemon.ollamaContainer" -}}
+{{- $v := .Values -}}
 name: ollama
 image: {{ include "kotaemon.image" . }}
-imagePullPolicy: {{ .Values.image.pullPolicy }}
+imagePullPolicy: {{ $v.image.pullPolicy }}
 command:
-  {{- toYaml .Values.kotaemon.ollama.command | nindent 2 }}
+  {{- toYaml $v.kotaemon.ollama.command | nindent 2 }}
 env:
-  - name: OLLAMA_HOST
-    value: {{ printf "127.0.0.1:%d" (int .Values.kotaemon.ollama.port) | quote }}
+  {{- range $name, $value := ($v.kotaemon.env | default dict) }}
+  - name: {{ $name }}
+    value: {{ $value | toString | quote }}
+  {{- end }}
+  {{- with $v.kotaemon.extraEnv }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+  {{- with include "kotaemon.ollamaEnv" . | fromYamlArray }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+volumeMounts:
+  - name: tmp
+    mountPath: /tmp
 resources:
   {{- toYaml .Values.kotaemon.ollama.resources | nindent 2 }}
 securityContext:

@@ -17,6 +17,11 @@ rollingUpdate:
 {{- end }}
 {{- end -}}
 
+{{/* Is an int-or-percent value zero (0, "0%")? */}}
+{{- define "kotaemon.isZero" -}}
+{{- if or (eq (toString .) "0") (eq (toString .) "0%") }}true{{ end -}}
+{{- end -}}
+
 {{/* Does the pod mount a volume only one node (or one pod) may attach? */}}
 {{- define "kotaemon.singleAttachVolume" -}}
 {{- $p := .Values.persistence -}}
