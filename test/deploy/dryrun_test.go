@@ -41,7 +41,9 @@ func TestEveryValuesFileInEveryModeIsAcceptedByTheAPIServer(t *testing.T) {
 	for _, f := range files {
 		for _, mode := range chart.Modes {
 			t.Run(fmt.Sprintf("%s in %s mode", filepath.Base(f), mode), func(t *testing.T) {
-				manifest, err := chart.Render(t, ctx, []string{f}, map[string]string{"health.mode": mode})
+				// The objects name their namespace (the chart's namespaceOverride, so
+				// that path meets the API server too).
+				manifest, err := chart.Render(t, ctx, []string{f}, map[string]string{"health.mode": mode, "namespaceOverride": ns})
 				require.NoError(t, err)
 				if strings.Contains(manifest, "\nkind: HTTPRoute\n") {
 					cluster.EnsureHTTPRouteCRD(t) // the real CRD validates the route
