@@ -50,3 +50,16 @@ func TestNotesSayAProbeIsOffAndNameTheImageTagThatWasSet(t *testing.T) {
 	assert.NotContains(t, out, "start-up budget")
 	assert.Contains(t, out, "(ghcr.io/cinnamon/kotaemon:0.11.0-full)")
 }
+
+// NOTES say where the UI is through an HTTPRoute, and how sessions stay on one replica.
+func TestNotesNameTheRouteAndTheSessionAffinity(t *testing.T) {
+	t.Parallel()
+	out := notes(t, []string{valuesFile("ha.yaml")}, nil)
+	assert.Contains(t, out, "https://kotaemon.example.com/   (HTTPRoute on gateway-system/public;")
+	assert.Contains(t, out, "2 replicas: a session stays on one (Service ClientIP affinity; turn on your Gateway's session persistence for the route)")
+	assert.NotContains(t, out, "port-forward")
+
+	out = notes(t, nil, map[string]string{"httpRoute.enabled": "true", "httpRoute.parentRefs[0].name": "gw"})
+	assert.Contains(t, out, "through the Gateway default/gw (the route names no host)")
+	assert.NotContains(t, out, "replicas: a session")
+}
