@@ -1,6 +1,8 @@
 package supervise
 
 import (
+	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"syscall"
@@ -168,4 +170,35 @@ func TestCompanionsShareTheStopBudget(t *testing.T) {
 	assert.Equal(t, 15*time.Second, companionWait(now.Add(15*time.Second), now, stop), "the app exited 5 s into its stop")
 	assert.Equal(t, companionGrace, companionWait(now.Add(-time.Second), now, stop), "the app used it all: the least grace")
 	assert.Equal(t, companionGrace, companionWait(now.Add(companionGrace/2), now, stop))
+}
+
+// No pgid that is not a child's is ever signalled: 0 is our own group, 1 (as -1) every
+// process we may signal. Were either sent, this test's own process would die of it.
+func TestNoSignalReachesAGroupThatIsNotAChilds(t *testing.T) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	for _, pgid := range []int{0, 1, -5} {
+		signalGroup(log, pgid, syscall.SIGTERM)
+	}
+	signalGroup(log, 0, syscall.SIGKILL)
+}
+
+// The app reads the agent's stdin (a container run with stdin open); a companion never
+// does, so the two cannot steal each other's input.
+func TestOnlyTheAppGetsTheAgentsStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	defer r.Close()
+	saved := os.Stdin
+	os.Stdin = r
+	t.Cleanup(func() { os.Stdin = saved })
+
+	f := newFixture(t)
+	s := f.start(t, "echo-stdin", Options{Companions: [][]string{companionCommand("echo-stdin-then-wait")}}, "KH_NAME=app")
+	_, err = w.WriteString("hello\n")
+	require.NoError(t, err)
+	require.NoError(t, w.Close())
+	assert.Equal(t, 0, waitCode(t, s))
+	lines := f.lines(t)
+	assert.Contains(t, lines, "app stdin:hello")
+	assert.Contains(t, lines, "companion stdin-error:EOF", "the companion's stdin is empty: %q", lines)
 }

@@ -209,7 +209,13 @@ func (s *Supervisor) companionsRunning() bool {
 	return false
 }
 
+// signalGroup signals one child's process group. A pgid below 2 is never a child's:
+// kill(0) would signal the agent's own group and kill(-1) every process it may signal.
 func signalGroup(log *slog.Logger, pgid int, sig syscall.Signal) {
+	if pgid < 2 {
+		log.Warn("not signalling: no child process group", "signal", sigName(sig), "pgid", pgid)
+		return
+	}
 	if err := syscall.Kill(-pgid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		log.Warn("signalling a child's process group failed", "signal", sigName(sig), "pgid", pgid, "error", err)
 	}

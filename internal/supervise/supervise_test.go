@@ -6,6 +6,7 @@ package supervise
 // (no t.Parallel).
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -36,6 +37,9 @@ func TestMain(m *testing.M) {
 	if b := os.Getenv(childEnv); b != "" {
 		os.Exit(child(b))
 	}
+	// A process group of our own: a supervisor bug that signals group 0 then kills this
+	// test binary (a failure), never whatever started it (go test, a mutation tester).
+	_ = syscall.Setpgid(0, 0)
 	os.Exit(m.Run())
 }
 
@@ -57,6 +61,21 @@ func child(behaviour string) int {
 	case "exit":
 		n, _ := strconv.Atoi(arg)
 		return n
+	case "echo-stdin", "echo-stdin-then-wait":
+		// One line from stdin, or what reading it gave instead; then exit, or wait for
+		// SIGTERM.
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM)
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil {
+			out("stdin-error:" + err.Error())
+		} else {
+			out("stdin:" + strings.TrimSpace(line))
+		}
+		if name == "echo-stdin-then-wait" {
+			<-sigs
+		}
+		return 0
 	case "kill-self":
 		n, _ := strconv.Atoi(arg)
 		_ = syscall.Kill(os.Getpid(), syscall.Signal(n))
