@@ -68,7 +68,7 @@ func TestACompanionThatExitsStopsTheAppAndTheContainerFails(t *testing.T) {
 			drained := make(chan struct{})
 			s := f.start(t, "wait-term", Options{
 				Companions: [][]string{companionCommand(tc.behaviour)},
-				DrainDelay: 50 * time.Millisecond,
+				DrainDelay: time.Second, // time for the app to have its SIGTERM handler in place
 				OnDraining: func() { close(drained) },
 			}, "KH_NAME=app")
 			select {
@@ -194,11 +194,12 @@ func TestOnlyTheAppGetsTheAgentsStdin(t *testing.T) {
 
 	f := newFixture(t)
 	s := f.start(t, "echo-stdin", Options{Companions: [][]string{companionCommand("echo-stdin-then-wait")}}, "KH_NAME=app")
+	// The companion reads first: its stdin is empty at once. Only then may the app read
+	// (and exit, which stops the companion).
+	f.waitFor(t, "companion stdin-error:EOF")
 	_, err = w.WriteString("hello\n")
 	require.NoError(t, err)
 	require.NoError(t, w.Close())
 	assert.Equal(t, 0, waitCode(t, s))
-	lines := f.lines(t)
-	assert.Contains(t, lines, "app stdin:hello")
-	assert.Contains(t, lines, "companion stdin-error:EOF", "the companion's stdin is empty: %q", lines)
+	assert.Contains(t, f.lines(t), "app stdin:hello")
 }
