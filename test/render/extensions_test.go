@@ -484,3 +484,36 @@ func TestAGeneratedTokenRestartsThePodsThatReadIt(t *testing.T) {
 	m = renderBody(t, "health:\n  auth:\n    mode: token\n    existingSecret: my-token\n    requireExistingSecret: true\n", "wrapper")
 	assert.NotContains(t, deployment(t, m).Spec.Template.Annotations, "checksum/health-auth")
 }
+
+// Protected metrics are scraped with credentials the agent accepts: the agent's own
+// token in token mode, a Secret the user names in either mode.
+func TestTheServiceMonitorAuthenticatesWhereMetricsAreProtected(t *testing.T) {
+	t.Parallel()
+	auth := func(m *invariants.Manifest) map[string]any {
+		for _, u := range m.Custom {
+			if u.GetKind() == "ServiceMonitor" {
+				ep := u.Object["spec"].(map[string]any)["endpoints"].([]any)[0].(map[string]any)
+				a, _ := ep["authorization"].(map[string]any)
+				return a
+			}
+		}
+		require.FailNow(t, "no ServiceMonitor")
+		return nil
+	}
+	monitored := "metrics:\n  enabled: true\n  serviceMonitor:\n    enabled: true\n"
+	assert.Nil(t, auth(renderBody(t, monitored, "wrapper")), "open metrics: no credentials")
+
+	m := renderBody(t, monitored+"health:\n  auth:\n    mode: token\n    protectMetrics: true\n", "wrapper")
+	creds := auth(m)["credentials"].(map[string]any)
+	var tokenSecret string
+	for _, s := range m.Secrets {
+		if strings.HasSuffix(s.Name, "-health-auth") {
+			tokenSecret = s.Name
+		}
+	}
+	assert.Equal(t, map[string]any{"name": tokenSecret, "key": "token"}, creds, "token mode: the agent's own token")
+
+	jwt := "metrics:\n  enabled: true\n  serviceMonitor:\n    enabled: true\n    credentials: {name: prom-jwt, key: jwt}\nhealth:\n  auth:\n    mode: jwt\n    existingSecret: jwt-keys\n    protectMetrics: true\n    jwt:\n      secretKey: hs\n"
+	creds = auth(renderBody(t, jwt, "sidecar"))["credentials"].(map[string]any)
+	assert.Equal(t, map[string]any{"name": "prom-jwt", "key": "jwt"}, creds)
+}

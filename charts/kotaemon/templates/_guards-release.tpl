@@ -103,6 +103,15 @@ selector that breaks). Each message names the key, what was given and what to se
 {{- fail (printf "kotaemon.flowsettings and kotaemon.flowsettingsConfigMap (%q) are both set: keep one source of flowsettings.py" $v.kotaemon.flowsettingsConfigMap) -}}
 {{- end -}}
 
+{{- /* Protected metrics: the scraper needs credentials the agent accepts. */ -}}
+{{- $creds := $v.metrics.serviceMonitor.credentials | default dict -}}
+{{- if and $v.metrics.serviceMonitor.enabled $h.auth.protectMetrics (eq $h.auth.mode "jwt") (not (and $creds.name $creds.key)) -}}
+{{- fail "metrics.serviceMonitor.credentials (name and key) are required with health.auth.protectMetrics in jwt mode: Prometheus must send a JWT the agent accepts (mint one for it and store it in a Secret), or every scrape gets 401" -}}
+{{- end -}}
+{{- if and (or $creds.name $creds.key) (not (and $creds.name $creds.key)) -}}
+{{- fail (printf "metrics.serviceMonitor.credentials needs both name and key (got name %q, key %q)" ($creds.name | default "") ($creds.key | default "")) -}}
+{{- end -}}
+
 {{- /* GitOps renders cannot keep a generated token. */ -}}
 {{- if and $h.auth.requireExistingSecret (eq $h.auth.mode "token") (not $h.auth.existingSecret) -}}
 {{- fail "health.auth.requireExistingSecret is true and health.auth.mode is token, but health.auth.existingSecret is empty: create a Secret with the token (key health.auth.tokenKey) and name it there; a token generated at render time would change on every render" -}}
