@@ -6,11 +6,29 @@ VALUES_FILE = values/$(ENV).yaml
 GO_TEST ?= go test
 # Test binaries here link helm, client-go and terratest: without DWARF they link in half
 # the time (stack traces keep file:line). Suites take the helm make built from HELM.
-SUITE_ENV = HELM=$(HELM) KUBE_SCORE=$(KUBE_SCORE) KOTAEMON_REQUIRE_CLUSTER=1
+SUITE_ENV = HELM=$(HELM) HELM4=$(HELM4) HELM_DOCS=$(HELM_DOCS) KUBE_SCORE=$(KUBE_SCORE) PROMTOOL=$(PROMTOOL) KOTAEMON_REQUIRE_CLUSTER=1
 
-.PHONY: test-render test-deploy lint template install uninstall docs golden
+.PHONY: test-render test-deploy lint template install uninstall docs golden package publish bump
 
-test-render: $(HELM) $(KUBE_SCORE) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
+# The chart archive `make package` writes; the deploy suite installs exactly this file.
+CHART_VERSION = $(shell sed -n 's/^version: //p' $(CHART)/Chart.yaml)
+CHART_ARCHIVE = $(CURDIR)/dist/kotaemon-$(CHART_VERSION).tgz
+
+package: $(HELM) ## write the chart archive dist/kotaemon-<version>.tgz (what the deploy suite installs)
+	$(HELM) package $(CHART) --destination dist
+
+# Publishing is for a release (the forge's workflow runs it on a version tag), never CI.
+publish: package ## push the chart archive (helm push oci://REGISTRY) and the agent image to REGISTRY=host/path (credentials: helm registry login, docker config)
+	@test -n "$(REGISTRY)" || { echo "publish: set REGISTRY=<host>/<path>, e.g. your forge's container registry" >&2; exit 2; }
+	$(HELM) push $(CHART_ARCHIVE) oci://$(REGISTRY)
+	$(MAKE) --no-print-directory push IMAGE=$(REGISTRY)/kotaemon-health:$(CHART_VERSION)
+
+bump: ## set the chart's version (and the agent image tag, which moves with it) to VERSION, APP_VERSION optional; CHANGELOG.md needs a "## VERSION" section first
+	@test -n "$(VERSION)" || { echo "bump: set VERSION=x.y.z" >&2; exit 2; }
+	go run ./cmd/chartrelease bump -chart $(CHART) -changelog CHANGELOG.md -version $(VERSION) $(if $(APP_VERSION),-app-version $(APP_VERSION))
+	$(MAKE) --no-print-directory docs golden
+
+test-render: $(HELM) $(HELM4) $(HELM_DOCS) $(KUBE_SCORE) $(PROMTOOL) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
 
 lint: $(HELM) ## helm lint --strict with every values file, and go vet
@@ -57,8 +75,8 @@ demo: $(KOTAEMONCTL) ## install the chart with the Kotaemon stand-in and play sl
 	$(if $(strip $(KUBECONFIG)),,$(MAKE) --no-print-directory cluster-up)
 	$(KOTAEMONCTL) demo -repo $(CURDIR) $(if $(FAULT),-fault $(FAULT))
 
-docs: ## regenerate the chart README's values table from values.yaml
-	go run ./cmd/valuesdoc -chart $(CHART)
+docs: $(HELM_DOCS) ## write the chart README (README.md.gotmpl + the values table from values.yaml's `# --` comments)
+	$(HELM_DOCS) --chart-search-root $(CHART) --template-files README.md.gotmpl --sort-values-order file
 
 # The suite builds its images (the agent, the stand-ins, the client) with `go build`
 # inside the cluster's network namespace, where there is no network: the build below
@@ -67,11 +85,11 @@ docs: ## regenerate the chart README's values table from values.yaml
 DEPLOY_PARALLEL ?= 16
 DEPLOY_RUN ?= .
 
-test-deploy: cluster-ensure $(HELM) ## deploy suite: installs the chart and proves PB-01..PB-10 in a real cluster (KUBECONFIG, or the embedded one); DEPLOY_RUN=regexp picks scenarios
+test-deploy: cluster-ensure $(HELM) package ## deploy suite: installs the chart and proves PB-01..PB-10 in a real cluster (KUBECONFIG, or the embedded one); DEPLOY_RUN=regexp picks scenarios
 	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
 	go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
 		&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
-	cd test/deploy && $(SUITE_ENV) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=30m \
+	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=30m \
 		-test.parallel=$(DEPLOY_PARALLEL) -test.run='$(DEPLOY_RUN)'
 
 golden: $(HELM) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff

@@ -30,8 +30,31 @@ $(GREMLINS): make/versions.mk
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) go install github.com/go-gremlins/gremlins/cmd/gremlins@$(GREMLINS_VERSION)
 
+# promtool, pinned (make/versions.mk): the render suite parses every alert and dashboard
+# query with it and runs the alerts' unit tests.
+PROMTOOL := $(BIN)/promtool
+$(PROMTOOL): make/versions.mk
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/prometheus/prometheus/cmd/promtool@$(PROMETHEUS_VERSION)
+
+# helm v4, pinned (make/versions.mk), as bin/helm4: the render suite renders every values
+# file in every mode with both helms and compares them object by object.
+HELM4 := $(BIN)/helm4
+$(HELM4): make/versions.mk
+	@mkdir -p $(BIN)/.helm4
+	GOBIN=$(BIN)/.helm4 go install -ldflags '-X helm.sh/helm/v4/internal/version.version=$(HELM4_VERSION)' helm.sh/helm/v4/cmd/helm@$(HELM4_VERSION)
+	mv $(BIN)/.helm4/helm $(HELM4)
+
+# helm-docs, pinned (make/versions.mk): `make docs` writes the chart README from
+# README.md.gotmpl and values.yaml's `# --` comments; the render suite fails when the
+# committed README is not what it writes.
+HELM_DOCS := $(BIN)/helm-docs
+$(HELM_DOCS): make/versions.mk
+	@mkdir -p $(BIN)
+	GOBIN=$(BIN) go install github.com/norwoodj/helm-docs/cmd/helm-docs@$(HELM_DOCS_VERSION)
+
 .PHONY: tools
-tools: $(HELM) $(KUBE_SCORE) ## build the pinned helm and kube-score into bin/
+tools: $(HELM) $(KUBE_SCORE) $(PROMTOOL) $(HELM4) $(HELM_DOCS) ## build the pinned helm (v3 and v4), kube-score, promtool and helm-docs into bin/
 
 # Package versions is make/versions.mk as Go constants.
 .PHONY: generate
@@ -45,5 +68,9 @@ generate: ## regenerate what is generated from the repository's own files (versi
 	  printf '\tKubeRouter = "%s"\n' '$(KUBE_ROUTER_VERSION)'; \
 	  printf '\tKubeScore = "%s"\n' '$(KUBE_SCORE_VERSION)'; \
 	  printf '\tGremlins = "%s"\n' '$(GREMLINS_VERSION)'; \
+	  printf '\tPrometheus = "%s"\n' '$(PROMETHEUS_VERSION)'; \
+	  printf '\tHelm4 = "%s"\n' '$(HELM4_VERSION)'; \
+	  printf '\tHelmDocs = "%s"\n' '$(HELM_DOCS_VERSION)'; \
+	  printf '\tPrometheusOperator = "%s"\n' '$(PROMETHEUS_OPERATOR_VERSION)'; \
 	  printf ')\n'; } > versions/versions.go
 	gofmt -w versions/versions.go

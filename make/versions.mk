@@ -10,3 +10,11 @@ COREDNS_VERSION     := v1.12.1
 KUBE_ROUTER_VERSION := v2.1.0
 KUBE_SCORE_VERSION  := v1.20.0
 GREMLINS_VERSION    := v0.6.0
+# Prometheus 3.16's Go module version: promtool checks and unit-tests the chart's alerts.
+PROMETHEUS_VERSION  := v0.316.0
+# helm v4: the render suite renders every values file with it too, and compares.
+HELM4_VERSION       := v4.3.1
+# helm-docs: writes the chart README's values table from values.yaml's `# --` comments.
+HELM_DOCS_VERSION   := v1.14.2
+# prometheus-operator: its CRDs (ServiceMonitor, PrometheusRule) in the deploy suite.
+PROMETHEUS_OPERATOR_VERSION := v0.85.0

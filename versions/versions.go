@@ -4,11 +4,15 @@ package versions
 
 // The pinned versions of make/versions.mk.
 const (
-	Kubernetes = "v1.34.4"
-	Helm       = "v3.22.0"
-	Etcd       = "v3.6.4"
-	CoreDNS    = "v1.12.1"
-	KubeRouter = "v2.1.0"
-	KubeScore  = "v1.20.0"
-	Gremlins   = "v0.6.0"
+	Kubernetes         = "v1.34.4"
+	Helm               = "v3.22.0"
+	Etcd               = "v3.6.4"
+	CoreDNS            = "v1.12.1"
+	KubeRouter         = "v2.1.0"
+	KubeScore          = "v1.20.0"
+	Gremlins           = "v0.6.0"
+	Prometheus         = "v0.316.0"
+	Helm4              = "v4.3.1"
+	HelmDocs           = "v1.14.2"
+	PrometheusOperator = "v0.85.0"
 )

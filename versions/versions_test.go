@@ -16,13 +16,17 @@ const root = ".."
 
 // constants maps each variable of make/versions.mk to its generated constant.
 var constants = map[string]string{
-	"KUBE_VERSION":        Kubernetes,
-	"HELM_VERSION":        Helm,
-	"ETCD_VERSION":        Etcd,
-	"COREDNS_VERSION":     CoreDNS,
-	"KUBE_ROUTER_VERSION": KubeRouter,
-	"KUBE_SCORE_VERSION":  KubeScore,
-	"GREMLINS_VERSION":    Gremlins,
+	"KUBE_VERSION":                Kubernetes,
+	"HELM_VERSION":                Helm,
+	"ETCD_VERSION":                Etcd,
+	"COREDNS_VERSION":             CoreDNS,
+	"KUBE_ROUTER_VERSION":         KubeRouter,
+	"KUBE_SCORE_VERSION":          KubeScore,
+	"GREMLINS_VERSION":            Gremlins,
+	"PROMETHEUS_VERSION":          Prometheus,
+	"PROMETHEUS_OPERATOR_VERSION": PrometheusOperator,
+	"HELM4_VERSION":               Helm4,
+	"HELM_DOCS_VERSION":           HelmDocs,
 }
 
 // makeVersions reads the `NAME := value` lines of make/versions.mk.

@@ -48,6 +48,9 @@ func TestEveryValuesFileInEveryModeIsAcceptedByTheAPIServer(t *testing.T) {
 				if strings.Contains(manifest, "\nkind: HTTPRoute\n") {
 					cluster.EnsureHTTPRouteCRD(t) // the real CRD validates the route
 				}
+				if strings.Contains(manifest, "\nkind: ServiceMonitor\n") || strings.Contains(manifest, "\nkind: PrometheusRule\n") {
+					cluster.EnsureMonitoringCRDs(t) // and the real ones the monitoring objects
+				}
 				file := filepath.Join(t.TempDir(), "manifest.yaml")
 				require.NoError(t, os.WriteFile(file, []byte(manifest), 0o644))
 				out, err := k8s.RunKubectlAndGetOutputContextE(t, ctx, opts,

@@ -44,7 +44,7 @@ func (r *release) runInstall(layers ...layer) (string, error) {
 	var out bytes.Buffer
 	puller := &nodeimages.Puller{CacheDir: r.t.TempDir(), Platform: v1.Platform{OS: "linux", Architecture: runtime.GOARCH},
 		Out: &out, Reach: 5 * time.Second}
-	o := installer.Options{Chart: chart.Dir(), Release: releaseName, Namespace: r.ns, ValuesFiles: r.files(layers),
+	o := installer.Options{Chart: chartArchive(r.t), Release: releaseName, Namespace: r.ns, ValuesFiles: r.files(layers),
 		Images: images, Timeout: 2 * time.Minute}
 	r.tl.Mark("kotaemonctl-install", strings.Join(o.ValuesFiles, " "))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

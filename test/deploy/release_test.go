@@ -71,7 +71,7 @@ func (r *release) install(valuesFiles []string, layers ...layer) {
 	opts := *r.opts
 	opts.ValuesFiles = append(append([]string{}, valuesFiles...), r.files(layers)...)
 	r.tl.Mark("helm-install", strings.Join(opts.ValuesFiles, " "))
-	require.NoError(r.t, helm.InstallE(r.t, &opts, chart.Dir(), releaseName))
+	require.NoError(r.t, helm.InstallE(r.t, &opts, chartArchive(r.t), releaseName))
 	r.opts.ValuesFiles = opts.ValuesFiles
 }
 
@@ -81,8 +81,16 @@ func (r *release) upgrade(layers ...layer) {
 	opts := *r.opts
 	opts.ValuesFiles = append(append([]string{}, r.opts.ValuesFiles...), r.files(layers)...)
 	r.tl.Mark("helm-upgrade", "")
-	require.NoError(r.t, helm.UpgradeE(r.t, &opts, chart.Dir(), releaseName))
+	require.NoError(r.t, helm.UpgradeE(r.t, &opts, chartArchive(r.t), releaseName))
 	r.opts.ValuesFiles = opts.ValuesFiles
+}
+
+// chartArchive is the packaged chart every scenario installs (make package's).
+func chartArchive(t *testing.T) string {
+	t.Helper()
+	archive, err := chart.Archive()
+	require.NoError(t, err)
+	return archive
 }
 
 // helmTest runs `helm test` (the chart's test hook).

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
@@ -50,6 +51,10 @@ func TestEveryValuesFileInEveryModeIsInstalledAndBecomesReady(t *testing.T) {
 				if dig(values, "httpRoute", "enabled") == true {
 					r.c.EnsureHTTPRouteCRD(t)
 				}
+				monitoring := dig(values, "metrics", "serviceMonitor", "enabled") == true || dig(values, "metrics", "prometheusRule", "enabled") == true
+				if monitoring {
+					r.c.EnsureMonitoringCRDs(t)
+				}
 				healthPort := 8000
 				if n, ok := dig(values, "health", "port").(float64); ok {
 					healthPort = int(n)
@@ -78,8 +83,16 @@ func TestEveryValuesFileInEveryModeIsInstalledAndBecomesReady(t *testing.T) {
 					r.awaitReady(r.onePod(), "with the file's own probe settings", bound)
 				}
 
-				violations := invariants.Check(r.liveManifest())
+				live := r.liveManifest()
+				violations := invariants.Check(live)
 				assert.Empty(t, violations, "invariants of the objects the API server stored")
+				if monitoring {
+					var kinds []string
+					for _, u := range live.Custom {
+						kinds = append(kinds, u.GetKind())
+					}
+					assert.ElementsMatch(t, []string{"ServiceMonitor", "PrometheusRule"}, kinds, "the API server stored the monitoring objects")
+				}
 
 				out, err := r.helmTest()
 				require.NoError(t, err, "helm test (PB-10):\n%s", out)
@@ -273,11 +286,36 @@ func (r *release) liveManifest() *invariants.Manifest {
 	require.NoError(r.t, err)
 	m.Budgets = pdbs.Items
 	m.HTTPRoutes = r.httpRoutes(ctx, sel)
+	m.Custom = r.monitoringObjects(ctx, sel)
 	require.Len(r.t, m.Deployments, 1, "the release's Deployment")
 	return m
 }
 
 var httpRouteGVR = schema.GroupVersionResource{Group: "gateway.networking.k8s.io", Version: "v1", Resource: "httproutes"}
+
+// monitoringGVRs are prometheus-operator's kinds the chart renders.
+var monitoringGVRs = []schema.GroupVersionResource{
+	{Group: "monitoring.coreos.com", Version: "v1", Resource: "servicemonitors"},
+	{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheusrules"},
+}
+
+// monitoringObjects lists the release's ServiceMonitors and PrometheusRules, none where
+// the cluster has no such kinds.
+func (r *release) monitoringObjects(ctx context.Context, sel metav1.ListOptions) []unstructured.Unstructured {
+	r.t.Helper()
+	dyn, err := dynamic.NewForConfig(r.c.Config)
+	require.NoError(r.t, err)
+	var out []unstructured.Unstructured
+	for _, gvr := range monitoringGVRs {
+		list, err := dyn.Resource(gvr).Namespace(r.ns).List(ctx, sel)
+		if apierrors.IsNotFound(err) {
+			continue
+		}
+		require.NoError(r.t, err)
+		out = append(out, list.Items...)
+	}
+	return out
+}
 
 // httpRoutes lists the release's HTTPRoutes, none where the cluster has no such kind.
 func (r *release) httpRoutes(ctx context.Context, sel metav1.ListOptions) []gatewayv1.HTTPRoute {

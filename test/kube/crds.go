@@ -2,6 +2,7 @@ package kube
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -19,32 +20,63 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/test/chart"
+	"kotaemon-k8s/versions"
 )
 
-// GatewayAPIModule is the Go module whose standard-channel CRDs the chart's HTTPRoute is
-// checked against: the same module (and version, from go.mod) whose types the invariants
-// package decodes it with.
-const GatewayAPIModule = "sigs.k8s.io/gateway-api"
+// The CRDs the chart's optional objects need, each the real one (with its validation)
+// from the Go module that publishes it, at a pinned version:
+//   - the Gateway API's HTTPRoute, from the module whose types the invariants package
+//     decodes routes with (its version is go.mod's);
+//   - prometheus-operator's ServiceMonitor and PrometheusRule, at make/versions.mk's
+//     PROMETHEUS_OPERATOR_VERSION.
+const (
+	GatewayAPIModule         = "sigs.k8s.io/gateway-api"
+	PrometheusOperatorModule = "github.com/prometheus-operator/prometheus-operator"
+)
 
 var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
 
-var (
-	gatewayOnce sync.Once
-	gatewayErr  error // every caller of the run sees the one attempt's result
-)
-
-// EnsureHTTPRouteCRD installs the Gateway API's HTTPRoute CRD (server-side apply, so
-// it is idempotent and shared by every test of the run) and waits until it is served.
-// It is the real CRD, with its validation, read from the module cache.
-func (c *Cluster) EnsureHTTPRouteCRD(t testing.TB) {
-	t.Helper()
-	file := moduleFile(t, GatewayAPIModule, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml")
-	gatewayOnce.Do(func() { gatewayErr = c.applyCRD(file) })
-	require.NoError(t, gatewayErr, "installing the HTTPRoute CRD")
+// crdSet is one group of CRDs, installed once per test run; every caller sees the one
+// attempt's result.
+type crdSet struct {
+	once sync.Once
+	err  error
 }
 
-// moduleFile is a file of a module this repository requires, in the module cache.
-func moduleFile(t testing.TB, module, path string) string {
+var httpRouteCRD, monitoringCRDs crdSet
+
+// EnsureHTTPRouteCRD installs the HTTPRoute CRD (server-side apply: idempotent) and
+// waits until it is served.
+func (c *Cluster) EnsureHTTPRouteCRD(t testing.TB) {
+	t.Helper()
+	dir := goListModuleDir(t, GatewayAPIModule)
+	c.ensure(t, &httpRouteCRD, filepath.Join(dir, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"))
+}
+
+// EnsureMonitoringCRDs installs prometheus-operator's ServiceMonitor and PrometheusRule
+// CRDs and waits until they are served.
+func (c *Cluster) EnsureMonitoringCRDs(t testing.TB) {
+	t.Helper()
+	dir := downloadModule(t, PrometheusOperatorModule, versions.PrometheusOperator)
+	c.ensure(t, &monitoringCRDs,
+		filepath.Join(dir, "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"),
+		filepath.Join(dir, "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"))
+}
+
+func (c *Cluster) ensure(t testing.TB, set *crdSet, files ...string) {
+	t.Helper()
+	set.once.Do(func() {
+		for _, f := range files {
+			if set.err = c.applyCRD(f); set.err != nil {
+				return
+			}
+		}
+	})
+	require.NoError(t, set.err, "installing CRDs %v", files)
+}
+
+// goListModuleDir is the directory of a module this repository requires (go.mod).
+func goListModuleDir(t testing.TB, module string) string {
 	t.Helper()
 	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
 	cmd.Dir = chart.Root()
@@ -52,7 +84,21 @@ func moduleFile(t testing.TB, module, path string) string {
 	require.NoError(t, err, "go list -m %s", module)
 	dir := strings.TrimSpace(string(out))
 	require.NotEmpty(t, dir, "%s is not in the module cache (go mod download %s)", module, module)
-	return filepath.Join(dir, path)
+	return dir
+}
+
+// downloadModule puts module@version into the module cache (the Go module proxy, once)
+// and returns its directory; the module need not be a dependency.
+func downloadModule(t testing.TB, module, version string) string {
+	t.Helper()
+	cmd := exec.Command("go", "mod", "download", "-json", module+"@"+version)
+	cmd.Dir = t.TempDir() // outside this module: no go.mod to consult or change
+	out, err := cmd.Output()
+	var info struct{ Dir, Error string }
+	require.NoError(t, json.Unmarshal(out, &info), "go mod download %s@%s: %v %s", module, version, err, out)
+	require.Empty(t, info.Error, "go mod download %s@%s", module, version)
+	require.NotEmpty(t, info.Dir)
+	return info.Dir
 }
 
 func (c *Cluster) applyCRD(file string) error {

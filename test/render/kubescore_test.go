@@ -2,11 +2,9 @@ package render
 
 import (
 	"context"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,37 +46,9 @@ func TestKubeScoreFindsNothingCriticalInEveryValuesFileAndMode(t *testing.T) {
 	}
 }
 
-var (
-	kubeScoreOnce sync.Once
-	kubeScorePath string
-	kubeScoreErr  error
-)
-
-// kubeScore is $KUBE_SCORE (make passes the pinned one it built), else the pinned
-// version installed into the user cache with `go install`.
+// kubeScore is the pinned kube-score (see pinnedTool).
 func kubeScore(t *testing.T) string {
-	t.Helper()
-	kubeScoreOnce.Do(func() {
-		if kubeScorePath = os.Getenv("KUBE_SCORE"); kubeScorePath != "" {
-			return
-		}
-		cache, err := os.UserCacheDir()
-		if err != nil {
-			kubeScoreErr = err
-			return
-		}
-		dir := filepath.Join(cache, "kotaemon-k8s", "kube-score-"+versions.KubeScore)
-		kubeScorePath = filepath.Join(dir, "kube-score")
-		if _, err := os.Stat(kubeScorePath); err == nil {
-			return
-		}
-		cmd := exec.Command("go", "install", "github.com/zegl/kube-score/cmd/kube-score@"+versions.KubeScore)
-		cmd.Env = append(os.Environ(), "GOBIN="+dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			kubeScoreErr = err
-			kubeScorePath = string(out)
-		}
-	})
-	require.NoError(t, kubeScoreErr, "no KUBE_SCORE and installing the pinned kube-score failed (or run `make test-render`): %s", kubeScorePath)
-	return kubeScorePath
+	return kubeScoreTool.path(t)
 }
+
+var kubeScoreTool = &pinnedTool{env: "KUBE_SCORE", pkg: "github.com/zegl/kube-score/cmd/kube-score", version: versions.KubeScore}

@@ -297,15 +297,19 @@ func TestServiceMonitorAndPrometheusRuleScrapeTheMetricsServiceOnly(t *testing.T
 		rule := r.(map[string]any)
 		alerts[fmt.Sprint(rule["alert"])] = rule
 	}
-	require.Len(t, alerts, 4)
+	require.Len(t, alerts, 7)
 	require.Contains(t, alerts, "KotaemonNotReady")
 	// Longer than prod's liveness window (30 s x 5) plus a minute.
 	assert.Equal(t, "210s", alerts["KotaemonNotReady"]["for"])
 	// prod: start-ups x 1.5 against the startup budget of 10 s x 27.
 	require.Contains(t, alerts, "KotaemonStartupNearBudget")
 	assert.Contains(t, alerts["KotaemonStartupNearBudget"]["expr"], `kotaemon_health_app_startup_last_seconds{namespace="default", service="kh-kotaemon-metrics", phase="answered"}[1h])) * 1.5 > 270`)
+	// The agent's own metrics, or kube-state-metrics' and the kubelet's for this
+	// release's pods and claim only.
 	for name, a := range alerts {
-		assert.Contains(t, a["expr"], "kotaemon_health_", name)
+		expr := fmt.Sprint(a["expr"])
+		assert.True(t, strings.Contains(expr, "kotaemon_health_") || strings.Contains(expr, `pod=~"kh-kotaemon-`) ||
+			strings.Contains(expr, `persistentvolumeclaim="kh-kotaemon-data"`), "%s: %s", name, expr)
 	}
 	assert.Empty(t, invariants.Check(m))
 }
