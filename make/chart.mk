@@ -31,8 +31,10 @@ bump: ## set the chart's version (and the agent image tag, which moves with it) 
 test-render: $(HELM) $(HELM4) $(HELM_DOCS) $(KUBE_SCORE) $(PROMTOOL) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
 
-lint: $(HELM) ## helm lint --strict with every values file, and go vet
-	@for f in values/*.yaml; do echo "lint $$f"; $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION) >/dev/null || { $(HELM) lint --strict $(CHART) -f $$f --kube-version $(KUBE_VERSION); exit 1; }; done
+lint: $(HELM) ## helm lint --strict with every values file in every health mode, and go vet
+	@for f in values/*.yaml; do for m in wrapper sidecar none; do echo "lint $$f ($$m)"; \
+		$(HELM) lint --strict $(CHART) -f $$f --set health.mode=$$m --kube-version $(KUBE_VERSION) >/dev/null \
+		|| { $(HELM) lint --strict $(CHART) -f $$f --set health.mode=$$m --kube-version $(KUBE_VERSION); exit 1; }; done; done
 	$(MAKE) --no-print-directory vet
 
 template: $(HELM) ## render one environment: make template ENV=prod
