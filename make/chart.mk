@@ -91,6 +91,8 @@ test-deploy: cluster-ensure $(HELM) package ## deploy suite: installs the chart 
 	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
 	go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
 		&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
+	# The CRDs the suite installs come from these modules' files (test/kube/crds.go).
+	go mod download sigs.k8s.io/gateway-api github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION)
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=30m \
 		-test.parallel=$(DEPLOY_PARALLEL) -test.run='$(DEPLOY_RUN)'
 
