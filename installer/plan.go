@@ -48,7 +48,7 @@ type Plan struct {
 	Images []string
 }
 
-// Workload is the Deployment or StatefulSet running Kotaemon.
+// Workload is the Deployment running Kotaemon (the only workload the chart renders).
 type Workload struct {
 	Kind, Name string
 	Namespace  string // as rendered (namespaceOverride); empty: the release's
@@ -119,7 +119,7 @@ func Render(o Options, c *Cluster, kubeVersion string) (*Plan, error) {
 		}
 	}
 	if p.Workload.Kind == "" {
-		return nil, errors.New("the chart rendered no Deployment or StatefulSet")
+		return nil, errors.New("the chart rendered no Deployment")
 	}
 	return p, nil
 }
@@ -146,17 +146,8 @@ func (p *Plan) read(manifest string) error {
 			if err := sigsyaml.Unmarshal(doc, &d); err != nil {
 				return err
 			}
-			p.setWorkload("Deployment", d.Name, d.Spec.Selector.MatchLabels, d.Spec.Template.Spec)
-			p.Workload.Namespace = d.Namespace
+			p.setWorkload(&d)
 			spec = &d.Spec.Template.Spec
-		case "StatefulSet":
-			var s appsv1.StatefulSet
-			if err := sigsyaml.Unmarshal(doc, &s); err != nil {
-				return err
-			}
-			p.setWorkload("StatefulSet", s.Name, s.Spec.Selector.MatchLabels, s.Spec.Template.Spec)
-			p.Workload.Namespace = s.Namespace
-			spec = &s.Spec.Template.Spec
 		case "Pod":
 			var pod corev1.Pod
 			if err := sigsyaml.Unmarshal(doc, &pod); err != nil {
@@ -181,9 +172,9 @@ func (p *Plan) addImage(ref string) {
 	p.Images = append(p.Images, ref)
 }
 
-func (p *Plan) setWorkload(kind, name string, selector map[string]string, pod corev1.PodSpec) {
-	w := Workload{Kind: kind, Name: name, Selector: selector, Pod: pod}
-	for _, c := range pod.Containers {
+func (p *Plan) setWorkload(d *appsv1.Deployment) {
+	w := Workload{Kind: "Deployment", Name: d.Name, Namespace: d.Namespace, Selector: d.Spec.Selector.MatchLabels, Pod: d.Spec.Template.Spec}
+	for _, c := range w.Pod.Containers {
 		if sp := c.StartupProbe; sp != nil {
 			w.ProbedContainer = c.Name
 			w.StartupThreshold, w.StartupPeriod = max(sp.FailureThreshold, 1), max(sp.PeriodSeconds, 1)

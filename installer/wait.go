@@ -143,32 +143,16 @@ func (wt *waiter) say(format string, args ...any) {
 
 // workloadReady: every desired replica is updated to the current spec and Ready.
 func (wt *waiter) workloadReady(ctx context.Context) (bool, error) {
-	apps := wt.c.Client.AppsV1()
-	switch wt.w.Kind {
-	case "Deployment":
-		d, err := apps.Deployments(wt.ns).Get(ctx, wt.w.Name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		want := int32(1)
-		if d.Spec.Replicas != nil {
-			want = *d.Spec.Replicas
-		}
-		return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == want &&
-			d.Status.ReadyReplicas == want && d.Status.Replicas == want, nil
-	case "StatefulSet":
-		s, err := apps.StatefulSets(wt.ns).Get(ctx, wt.w.Name, metav1.GetOptions{})
-		if err != nil {
-			return false, err
-		}
-		want := int32(1)
-		if s.Spec.Replicas != nil {
-			want = *s.Spec.Replicas
-		}
-		return s.Status.ObservedGeneration >= s.Generation && s.Status.UpdatedReplicas == want &&
-			s.Status.ReadyReplicas == want && s.Status.CurrentRevision == s.Status.UpdateRevision, nil
+	d, err := wt.c.Client.AppsV1().Deployments(wt.ns).Get(ctx, wt.w.Name, metav1.GetOptions{})
+	if err != nil {
+		return false, err
 	}
-	return false, fmt.Errorf("unknown workload kind %q", wt.w.Kind)
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas == want &&
+		d.Status.ReadyReplicas == want && d.Status.Replicas == want, nil
 }
 
 // report prints what changed on pod p and returns a StuckError when it cannot get to

@@ -45,7 +45,11 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.namespace, "namespace", "kotaemon", "namespace")
 }
 
-func (c *common) connect() (*installer.Cluster, error) {
+// parseAndConnect parses the command line, then connects to the cluster it names.
+func (c *common) parseAndConnect(fs *flag.FlagSet, args []string) (*installer.Cluster, error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
 	return installer.Connect(os.Getenv("KUBECONFIG"), c.repo)
 }
 
@@ -85,30 +89,21 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		fs.StringVar(&o.Images, "images", "dist", "directory of `make image`'s archives")
 		fs.StringVar(&o.Registry, "registry", "", "registry the agent image was pushed to (make push); sets health.image.registry")
 		fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "wait for Ready this long beyond the start-up budget")
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		o.Release, o.Namespace, o.ValuesFiles, o.Set = c.release, c.namespace, files, sets
-		cl, err := c.connect()
+		cl, err := c.parseAndConnect(fs, args)
 		if err != nil {
 			return err
 		}
+		o.Release, o.Namespace, o.ValuesFiles, o.Set = c.release, c.namespace, files, sets
 		_, err = cl.Install(ctx, o, nodeimages.New(out), out)
 		return err
 	case "status":
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		cl, err := c.connect()
+		cl, err := c.parseAndConnect(fs, args)
 		if err != nil {
 			return err
 		}
 		return cl.Status(ctx, c.namespace, c.release, out)
 	case "uninstall":
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		cl, err := c.connect()
+		cl, err := c.parseAndConnect(fs, args)
 		if err != nil {
 			return err
 		}
@@ -121,10 +116,7 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		fs.StringVar(&fault, "fault", "", "play one step: "+strings.Join(demo.Steps, ", ")+" (empty: all)")
 		// The demo's own names, so it never touches a release of `make install`.
 		c.release, c.namespace = "kotaemon-demo", "kotaemon-demo"
-		if err := fs.Parse(args); err != nil {
-			return err
-		}
-		cl, err := c.connect()
+		cl, err := c.parseAndConnect(fs, args)
 		if err != nil {
 			return err
 		}

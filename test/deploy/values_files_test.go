@@ -286,7 +286,7 @@ func (r *release) liveManifest() *invariants.Manifest {
 	require.NoError(r.t, err)
 	m.Budgets = pdbs.Items
 	m.HTTPRoutes = r.httpRoutes(ctx, sel)
-	m.Custom = r.monitoringObjects(ctx, sel)
+	m.Custom = r.customObjects(ctx, sel, monitoringGVRs...)
 	require.Len(r.t, m.Deployments, 1, "the release's Deployment")
 	return m
 }
@@ -299,14 +299,14 @@ var monitoringGVRs = []schema.GroupVersionResource{
 	{Group: "monitoring.coreos.com", Version: "v1", Resource: "prometheusrules"},
 }
 
-// monitoringObjects lists the release's ServiceMonitors and PrometheusRules, none where
-// the cluster has no such kinds.
-func (r *release) monitoringObjects(ctx context.Context, sel metav1.ListOptions) []unstructured.Unstructured {
+// customObjects lists the release's objects of custom kinds, none of a kind the cluster
+// does not serve (its CRD is not installed).
+func (r *release) customObjects(ctx context.Context, sel metav1.ListOptions, gvrs ...schema.GroupVersionResource) []unstructured.Unstructured {
 	r.t.Helper()
 	dyn, err := dynamic.NewForConfig(r.c.Config)
 	require.NoError(r.t, err)
 	var out []unstructured.Unstructured
-	for _, gvr := range monitoringGVRs {
+	for _, gvr := range gvrs {
 		list, err := dyn.Resource(gvr).Namespace(r.ns).List(ctx, sel)
 		if apierrors.IsNotFound(err) {
 			continue
@@ -317,18 +317,11 @@ func (r *release) monitoringObjects(ctx context.Context, sel metav1.ListOptions)
 	return out
 }
 
-// httpRoutes lists the release's HTTPRoutes, none where the cluster has no such kind.
+// httpRoutes lists the release's HTTPRoutes as the Gateway API's types.
 func (r *release) httpRoutes(ctx context.Context, sel metav1.ListOptions) []gatewayv1.HTTPRoute {
 	r.t.Helper()
-	dyn, err := dynamic.NewForConfig(r.c.Config)
-	require.NoError(r.t, err)
-	list, err := dyn.Resource(httpRouteGVR).Namespace(r.ns).List(ctx, sel)
-	if apierrors.IsNotFound(err) {
-		return nil
-	}
-	require.NoError(r.t, err)
 	var out []gatewayv1.HTTPRoute
-	for _, item := range list.Items {
+	for _, item := range r.customObjects(ctx, sel, httpRouteGVR) {
 		var route gatewayv1.HTTPRoute
 		require.NoError(r.t, runtime.DefaultUnstructuredConverter.FromUnstructured(item.Object, &route))
 		out = append(out, route)

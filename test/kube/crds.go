@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -49,7 +48,7 @@ var httpRouteCRD, monitoringCRDs crdSet
 // waits until it is served.
 func (c *Cluster) EnsureHTTPRouteCRD(t testing.TB) {
 	t.Helper()
-	dir := goListModuleDir(t, GatewayAPIModule)
+	dir := moduleDir(t, GatewayAPIModule)
 	c.ensure(t, &httpRouteCRD, filepath.Join(dir, "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"))
 }
 
@@ -57,7 +56,7 @@ func (c *Cluster) EnsureHTTPRouteCRD(t testing.TB) {
 // CRDs and waits until they are served.
 func (c *Cluster) EnsureMonitoringCRDs(t testing.TB) {
 	t.Helper()
-	dir := downloadModule(t, PrometheusOperatorModule, versions.PrometheusOperator)
+	dir := moduleDir(t, PrometheusOperatorModule+"@"+versions.PrometheusOperator)
 	c.ensure(t, &monitoringCRDs,
 		filepath.Join(dir, "example/prometheus-operator-crd/monitoring.coreos.com_servicemonitors.yaml"),
 		filepath.Join(dir, "example/prometheus-operator-crd/monitoring.coreos.com_prometheusrules.yaml"))
@@ -75,29 +74,19 @@ func (c *Cluster) ensure(t testing.TB, set *crdSet, files ...string) {
 	require.NoError(t, set.err, "installing CRDs %v", files)
 }
 
-// goListModuleDir is the directory of a module this repository requires (go.mod).
-func goListModuleDir(t testing.TB, module string) string {
+// moduleDir is where a module's files are in the module cache: `module` at go.mod's
+// version, or `module@version` for one this repository does not require (downloaded
+// from the Go module proxy the first time; make test-deploy does that on the host, since
+// the suite itself runs where there is no network). go.mod and go.sum are not changed.
+func moduleDir(t testing.TB, query string) string {
 	t.Helper()
-	cmd := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", module)
+	cmd := exec.Command("go", "mod", "download", "-json", query)
 	cmd.Dir = chart.Root()
 	out, err := cmd.Output()
-	require.NoError(t, err, "go list -m %s", module)
-	dir := strings.TrimSpace(string(out))
-	require.NotEmpty(t, dir, "%s is not in the module cache (go mod download %s)", module, module)
-	return dir
-}
-
-// downloadModule puts module@version into the module cache (the Go module proxy, once)
-// and returns its directory; the module need not be a dependency.
-func downloadModule(t testing.TB, module, version string) string {
-	t.Helper()
-	cmd := exec.Command("go", "mod", "download", "-json", module+"@"+version)
-	cmd.Dir = t.TempDir() // outside this module: no go.mod to consult or change
-	out, err := cmd.Output()
 	var info struct{ Dir, Error string }
-	require.NoError(t, json.Unmarshal(out, &info), "go mod download %s@%s: %v %s", module, version, err, out)
-	require.Empty(t, info.Error, "go mod download %s@%s", module, version)
-	require.NotEmpty(t, info.Dir)
+	require.NoError(t, json.Unmarshal(out, &info), "go mod download %s: %v %s", query, err, out)
+	require.Empty(t, info.Error, "go mod download %s", query)
+	require.NotEmpty(t, info.Dir, "go mod download %s", query)
 	return info.Dir
 }
 

@@ -3,7 +3,6 @@ package render
 import (
 	"context"
 	"os/exec"
-	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -39,21 +38,14 @@ func TestHelm3AndHelm4RenderIdentically(t *testing.T) {
 	helm3, err := chart.UseHelm()
 	require.NoError(t, err)
 	helm4 := helm4Tool.path(t)
-	files, err := chart.ValuesFiles(chart.ValuesDir())
-	require.NoError(t, err)
-	for _, f := range files {
-		for _, mode := range chart.Modes {
-			t.Run(filepath.Base(f)+" "+mode, func(t *testing.T) {
-				t.Parallel()
-				v3, err := normalise(helmTemplate(t, helm3, f, mode))
-				require.NoError(t, err)
-				v4, err := normalise(helmTemplate(t, helm4, f, mode))
-				require.NoError(t, err)
-				assert.Greater(t, len(v3), 1000, "a whole release was rendered")
-				if diff := lineDiff(v3, v4); diff != "" {
-					t.Errorf("helm v4 renders differently from helm v3 (- v3, + v4):\n%s", diff)
-				}
-			})
+	eachValuesFileInEveryMode(t, func(t *testing.T, f, mode string) {
+		v3, err := normalise(helmTemplate(t, helm3, f, mode))
+		require.NoError(t, err)
+		v4, err := normalise(helmTemplate(t, helm4, f, mode))
+		require.NoError(t, err)
+		assert.Greater(t, len(v3), 1000, "a whole release was rendered")
+		if diff := lineDiff(v3, v4); diff != "" {
+			t.Errorf("helm v4 renders differently from helm v3 (- v3, + v4):\n%s", diff)
 		}
-	}
+	})
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -8,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"kotaemon-k8s/test/chart"
 	"kotaemon-k8s/test/invariants"
 )
 
@@ -82,4 +84,21 @@ func networkPolicy(t *testing.T, m *invariants.Manifest, suffix string) *network
 	}
 	require.FailNow(t, "no NetworkPolicy kh-kotaemon"+suffix)
 	return nil
+}
+
+// eachValuesFileInEveryMode runs check as a parallel subtest for every file of values/
+// in every health mode.
+func eachValuesFileInEveryMode(t *testing.T, check func(t *testing.T, file, mode string)) {
+	t.Helper()
+	files, err := chart.ValuesFiles(chart.ValuesDir())
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		for _, mode := range chart.Modes {
+			t.Run(filepath.Base(f)+" "+mode, func(t *testing.T) {
+				t.Parallel()
+				check(t, f, mode)
+			})
+		}
+	}
 }
