@@ -1,5 +1,6 @@
 # Front door. Each area owns one fragment under make/: chart.mk (chart, render suite),
-# agent.mk (the health agent, its image and benchmarks), cluster.mk (the embedded cluster).
+# agent.mk (the health agent, its image and benchmarks), cluster.mk (the embedded cluster),
+# bench.mk (docs/BENCHMARKS.md).
 SHELL := bash
 .DEFAULT_GOAL := help
 ENV ?= dev
@@ -25,5 +26,6 @@ UNIT_PKGS = $(shell go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPat
 test-unit: ## unit tests of every package that needs neither helm nor a cluster, with the race detector
 	go test -race -count=1 $(UNIT_PKGS)
 
-vet: ## go vet over every package
+vet: ## go vet over every package, the benchmarks' build-tagged files included
 	go vet ./...
+	go vet -tags bench ./test/deploy

@@ -1,7 +1,9 @@
 // Command agentbench measures a real agent process (kotaemon-health serve) over
 // loopback: probe latency at fixed rates, the highest rate held with p99 < 5 ms,
 // resident memory idle and under load, and amplification (calls each dependency double
-// receives while probes arrive at 1, 10, 100 and 1000 per second). It prints a table.
+// receives while probes arrive at 1, 10, 100 and 1000 per second, against a
+// pass-through design). With -compare it also measures probe cost against an exec probe
+// and the app directly. It prints tables; -results writes the figures as JSON.
 package main
 
 import (
@@ -17,7 +19,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -52,6 +53,10 @@ func main() {
 		agentEnv = append(agentEnv, v)
 		return nil
 	})
+	sweep := flag.Bool("sweep", true, "run the latency sweep (part 1)")
+	ampReps := flag.Int("amplification-repeat", 1, "amplification runs (each one window long, all rates and both designs at once)")
+	compare := flag.Bool("compare", false, "also measure probe cost: the agent against an exec probe and the app directly, at 1/s and 1000/s")
+	resultsDir := flag.String("results", "", "write every figure as JSON results (bench/results) into this directory, for cmd/benchreport")
 	flood := flag.Bool("flood", false, "run only the flood: idle connections and probes against a hung app")
 	before := flag.String("before", "", "with -flood: also flood this agent binary (an earlier build), side by side")
 	flag.Parse()
@@ -68,31 +73,44 @@ func main() {
 		return
 	}
 
-	// 1. Latency and memory on one agent.
-	a := startAgent(*bin, tmp, "latency", 30*time.Second)
+	if *sweep {
+		latencySweep(*bin, tmp, *step, *latRates, *workers, *repeat)
+	}
+
+	// 2. Amplification, the agent against a pass-through design.
+	all := runAmplification(*bin, tmp, parseRates(*rates), *window, *interval, *ampReps)
+	if *compare {
+		all = append(all, runCost(*bin, tmp, *repeat)...)
+	}
+	writeResults(*resultsDir, all)
+}
+
+// latencySweep is part 1: latency and memory on one agent, rate by rate.
+func latencySweep(bin, tmp string, step time.Duration, latRates string, workers, repeat int) {
+	a := startAgent(bin, tmp, "latency", 30*time.Second)
 	ready := "http://" + a.addr + "/health/ready"
 	time.Sleep(2 * time.Second) // settle before the idle reading
 	idle, err := loadgen.RSS(a.cmd.Process.Pid)
 	check(err)
 
-	fmt.Printf("== /health/ready latency over loopback (open-loop fixed rate, %s per run, median of %d runs by p99; 2 cores shared by agent, app double and generator)\n", *step, *repeat)
+	fmt.Printf("== /health/ready latency over loopback (open-loop fixed rate, %s per run, median of %d runs by p99; 2 cores shared by agent, app double and generator)\n", step, repeat)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "rate/s\tsent\t200\terrors\tp50\tp99\tmax\tagent CPU\tRSS MiB\t")
-	client := loadgen.NewClient(*workers)
+	client := loadgen.NewClient(workers)
 	var best float64
 	var rssLoad int64
 	misses := 0
-	for _, r := range parseRates(*latRates) {
+	for _, r := range parseRates(latRates) {
 		pid := a.cmd.Process.Pid
 		cpu0, _ := loadgen.CPUTime(pid)
 		var peak int64
 		stop := sampleRSS(pid, &peak)
-		res := medianRun(*repeat, func() loadgen.Result {
-			return loadgen.Run(context.Background(), client, ready, r, *step, *workers)
+		res := medianRun(repeat, func() loadgen.Result {
+			return loadgen.Run(context.Background(), client, ready, r, step, workers)
 		})
 		stop()
 		cpu1, _ := loadgen.CPUTime(pid)
-		cpuPct := float64(cpu1-cpu0) / float64(*step*time.Duration(*repeat)) * 100
+		cpuPct := float64(cpu1-cpu0) / float64(step*time.Duration(repeat)) * 100
 		fmt.Fprintf(tw, "%.0f\t%d\t%d\t%d\t%s\t%s\t%s\t%.0f%%\t%.1f\t\n", r, res.Sent, res.Codes[200], res.Errors,
 			us(res.P50), us(res.P99), us(res.Max), cpuPct, mib(peak))
 		if r == 1000 {
@@ -112,8 +130,8 @@ func main() {
 		}
 	}
 	// The floor: the same generator straight to the app double, no agent in between.
-	floor := medianRun(*repeat, func() loadgen.Result {
-		return loadgen.Run(context.Background(), client, a.app.URL()+"/app_id", 1000, *step, *workers)
+	floor := medianRun(repeat, func() loadgen.Result {
+		return loadgen.Run(context.Background(), client, a.app.URL()+"/app_id", 1000, step, workers)
 	})
 	fmt.Fprintf(tw, "floor: generator -> app double, 1000\t%d\t%d\t%d\t%s\t%s\t%s\t-\t-\t\n", floor.Sent, floor.Codes[200], floor.Errors,
 		us(floor.P50), us(floor.P99), us(floor.Max))
@@ -122,59 +140,12 @@ func main() {
 	fmt.Printf("resident memory (VmRSS): idle %.1f MiB, peak at 1000/s %.1f MiB\n\n", mib(idle), mib(rssLoad))
 	a.stop()
 
-	// 2. Amplification: one agent per rate, all at once, each with its own doubles.
-	rs := parseRates(*rates)
-	fmt.Printf("== amplification: calls received by each dependency double during %s (check interval %s, jitter ±10%%; expected about %d each, whatever the probe rate)\n",
-		*window, *interval, int(window.Seconds()/interval.Seconds()))
-	agents := make([]*agent, len(rs))
-	for i, r := range rs {
-		agents[i] = startAgent(*bin, tmp, fmt.Sprintf("amp-%g", r), *interval)
-	}
-	type counts struct {
-		probes map[int]int
-		app    int64
-		deps   map[string]int64
-	}
-	results := make([]counts, len(rs))
-	var wg sync.WaitGroup
-	for i, r := range rs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ag := agents[i]
-			before := map[string]int64{}
-			for n, d := range ag.deps {
-				before[n] = d.Calls(ag.depPath[n])
-			}
-			app0 := ag.app.Calls("/app_id")
-			res := loadgen.Run(context.Background(), loadgen.NewClient(8), "http://"+ag.addr+"/health/ready", r, *window, 8)
-			c := counts{probes: res.Codes, app: ag.app.Calls("/app_id") - app0, deps: map[string]int64{}}
-			for n, d := range ag.deps {
-				c.deps[n] = d.Calls(ag.depPath[n]) - before[n]
-			}
-			results[i] = c
-		}()
-	}
-	wg.Wait()
-	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "probes/s\tprobes (200)\tapp /app_id calls\tollama /api/tags\topenai /models\tqdrant /readyz\t")
-	for i, r := range rs {
-		c := results[i]
-		total := 0
-		for _, n := range c.probes {
-			total += n
-		}
-		fmt.Fprintf(tw, "%g\t%d (%d)\t%d\t%d\t%d\t%d\t\n", r, total, c.probes[200], c.app, c.deps["llm-ollama"], c.deps["llm-openai"], c.deps["vectors"])
-	}
-	tw.Flush()
-	fmt.Println("(the app's ready route is asked inside each ready probe by design; dependencies are not)")
-	for _, ag := range agents {
-		ag.stop()
-	}
 }
 
-func startAgent(bin, tmp, name string, interval time.Duration) *agent {
-	a := &agent{
+// newDoubles are an app double and the three dependency doubles every design under
+// measurement asks (each design gets its own, so their calls are counted apart).
+func newDoubles() *agent {
+	return &agent{
 		app: loadgen.NewDouble(map[string]string{"GET /startup-events": "false", "GET /app_id": `{"app_id":1}`}),
 		deps: map[string]*loadgen.Double{
 			"llm-ollama": loadgen.NewDouble(map[string]string{"GET /api/tags": `{"models":[{"name":"llama3.1:8b"}]}`}),
@@ -183,6 +154,10 @@ func startAgent(bin, tmp, name string, interval time.Duration) *agent {
 		},
 		depPath: map[string]string{"llm-ollama": "/api/tags", "llm-openai": "/v1/models", "vectors": "/readyz"},
 	}
+}
+
+func startAgent(bin, tmp, name string, interval time.Duration) *agent {
+	a := newDoubles()
 	a.addr = freeAddr()
 	timeout := min(2*time.Second, interval/2)
 	cfg := fmt.Sprintf(`listen: %q

@@ -91,9 +91,11 @@ func recordWindows(tl *kube.Timeline, p probes) {
 	}
 	if p.readiness != nil {
 		tl.SetWindow("readinessWindow", window(p.readiness).Seconds())
+		tl.SetWindow("readinessToFail", toFail(p.readiness).Seconds())
 	}
 	if p.liveness != nil {
 		tl.SetWindow("livenessWindow", window(p.liveness).Seconds())
+		tl.SetWindow("livenessToFail", toFail(p.liveness).Seconds())
 	}
 	tl.SetWindow("terminationGracePeriod", p.grace.Seconds())
 }

@@ -229,6 +229,20 @@ func (r *release) state(ctx context.Context, pod string) (kotaemon.State, error)
 	return r.standin(pod).State(ctx)
 }
 
+// stateOnTestClock reads the stand-in's state with a function that moves a time of its
+// clock onto the test's: the stand-in's clock may differ from the test's (another node),
+// so its times are shifted by the offset seen in this very request (its "now" against
+// the request's midpoint).
+func (r *release) stateOnTestClock(ctx context.Context, pod string) (kotaemon.State, func(time.Time) time.Time, error) {
+	sent := time.Now()
+	st, err := r.state(ctx, pod)
+	if err != nil {
+		return st, nil, err
+	}
+	offset := st.Now.Sub(sent.Add(time.Since(sent) / 2))
+	return st, func(t time.Time) time.Time { return t.Add(-offset) }, nil
+}
+
 // fault switches a fault on the stand-in in pod and marks it on the timeline.
 func (r *release) fault(pod string, kind kotaemon.Fault, seconds int) time.Time {
 	r.t.Helper()

@@ -144,18 +144,14 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 	r.upgrade(rollout(1))
 	var sigterm time.Time // on the test's clock
 	kube.Await(t, "the app gets SIGTERM", p.grace+statusSlack, func(ctx context.Context) (bool, string) {
-		sent := time.Now()
-		st, err := r.state(ctx, old)
+		st, onTestClock, err := r.stateOnTestClock(ctx, old)
 		if err != nil {
 			return false, err.Error()
 		}
 		if st.SigtermAt == nil {
 			return false, "no SIGTERM yet"
 		}
-		// The stand-in's clock may differ from the test's: shift its time by the offset
-		// seen in this very request (its "now" against the request's midpoint).
-		offset := st.Now.Sub(sent.Add(time.Since(sent) / 2))
-		sigterm = st.SigtermAt.Add(-offset)
+		sigterm = onTestClock(*st.SigtermAt)
 		return true, ""
 	})
 	r.tl.Mark("app-sigterm", sigterm.UTC().Format(time.RFC3339Nano))

@@ -18,8 +18,9 @@ import (
 	"k8s.io/client-go/tools/cache"
 )
 
-// ArtifactsEnv names the directory timelines are written to (default: .cache/artifacts
-// under the module root, git-ignored).
+// ArtifactsEnv names the directory the suites write their artifacts to: timelines in
+// timelines/, benchmark results in bench/ (default: .cache/artifacts under the module
+// root, git-ignored).
 const ArtifactsEnv = "KOTAEMON_ARTIFACTS"
 
 // Entry is one thing the cluster showed (or the test did), at the time the test saw it.
@@ -91,6 +92,13 @@ func (tl *Timeline) Mark(what, detail string) time.Time {
 	now := time.Now()
 	tl.add(Entry{At: now, Source: "test", What: what, Detail: detail})
 	return now
+}
+
+// MarkAt records something the test learned happened to object (a pod) at a time of its
+// own clock: the app answering for the first time, read from the stand-in afterwards.
+func (tl *Timeline) MarkAt(at time.Time, what, object, detail string) time.Time {
+	tl.add(Entry{At: at, Source: "test", What: what, Object: object, Detail: detail})
+	return at
 }
 
 // SetWindow records a configured window (seconds) under name.
@@ -198,34 +206,41 @@ func (tl *Timeline) event(e *corev1.Event) {
 		e.Reason, obj+": "+spaceRE.ReplaceAllString(e.Message, " "))
 }
 
-// artifactsDir is $KOTAEMON_ARTIFACTS or .cache/artifacts/timelines under the module root.
-func artifactsDir() string {
+// ArtifactsDir is the directory of one kind of artifact (timelines, bench) under
+// $KOTAEMON_ARTIFACTS, or under .cache/artifacts of the module root.
+func ArtifactsDir(kind string) string {
 	if d := os.Getenv(ArtifactsEnv); d != "" {
-		return d
+		return filepath.Join(d, kind)
 	}
 	dir, _ := os.Getwd()
 	for d := dir; ; d = filepath.Dir(d) {
 		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(d, ".cache", "artifacts", "timelines")
+			return filepath.Join(d, ".cache", "artifacts", kind)
 		}
 		if filepath.Dir(d) == d {
-			return filepath.Join(dir, "artifacts")
+			return filepath.Join(dir, "artifacts", kind)
 		}
 	}
+}
+
+// writeArtifact writes v as JSON to name (a test name: slashes become "__") in the
+// directory of kind.
+func writeArtifact(kind, name string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := ArtifactsDir(kind)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	file := strings.NewReplacer("/", "__", " ", "_").Replace(name) + ".json"
+	return os.WriteFile(filepath.Join(dir, file), b, 0o644)
 }
 
 func (tl *Timeline) write() error {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	sort.SliceStable(tl.Entries, func(i, j int) bool { return tl.Entries[i].At.Before(tl.Entries[j].At) })
-	b, err := json.MarshalIndent(tl, "", "  ")
-	if err != nil {
-		return err
-	}
-	dir := artifactsDir()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	name := strings.NewReplacer("/", "__", " ", "_").Replace(tl.Scenario) + ".json"
-	return os.WriteFile(filepath.Join(dir, name), b, 0o644)
+	return writeArtifact("timelines", tl.Scenario, tl)
 }

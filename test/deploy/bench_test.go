@@ -1,0 +1,287 @@
+//go:build bench
+
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+
+	"kotaemon-k8s/test/doubles/dependency"
+	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/test/kube"
+)
+
+// Scenario lengths of docs/BENCHMARKS.md. The caps bound how long a scenario waits for
+// something that may never happen in a configuration (the naive one never becomes Ready
+// when the start outlasts its liveness delay); the result then says "not within".
+const (
+	benchStart       = 20 * time.Second // the stand-in's start-up outside the slow-start scenarios
+	benchOutage      = 3 * time.Minute
+	benchStall       = 60 * time.Second
+	benchAfterStall  = 15 * time.Second // restarts decided just after the stall still count
+	benchReadyCap    = 4 * time.Minute  // beyond the start-up, for the first Ready
+	benchRecoveryCap = 2 * time.Minute
+	benchRestartCap  = 5 * time.Minute
+)
+
+// benchSlowStarts are the start-ups S of the slow-start scenario.
+var benchSlowStarts = []time.Duration{20 * time.Second, 90 * time.Second}
+
+// benchScenario plays one scenario in one configuration and records its figures.
+type benchScenario struct {
+	name string
+	run  func(r *release, cfg benchConfig, res *benchResult)
+}
+
+func benchScenarios() []benchScenario {
+	var out []benchScenario
+	for _, s := range benchSlowStarts {
+		out = append(out, benchScenario{fmt.Sprintf("slow-start-%.0fs", s.Seconds()), func(r *release, cfg benchConfig, res *benchResult) { benchSlowStart(r, cfg, res, s) }})
+	}
+	return append(out,
+		benchScenario{"deadlock", benchDeadlock},
+		benchScenario{"dependency-outage", benchDependencyOutage},
+		benchScenario{"worker-stall", benchWorkerStall},
+		benchScenario{"upgrade-1-replica", func(r *release, cfg benchConfig, res *benchResult) { benchUpgrade(r, cfg, res, 1) }},
+		benchScenario{"upgrade-2-replicas", func(r *release, cfg benchConfig, res *benchResult) { benchUpgrade(r, cfg, res, 2) }},
+	)
+}
+
+// TestBenchInCluster runs every scenario in every configuration, -bench.reps times, all
+// at once (the namespaces are independent; -test.parallel bounds how many).
+func TestBenchInCluster(t *testing.T) {
+	for _, sc := range benchScenarios() {
+		for _, cfg := range benchConfigs() {
+			for rep := 1; rep <= *benchReps; rep++ {
+				t.Run(fmt.Sprintf("%s/%s/%d", sc.name, cfg.name, rep), func(t *testing.T) {
+					t.Parallel()
+					r := newRelease(t, "bench-"+sc.name+"-"+cfg.name)
+					sc.run(r, cfg, r.result(sc.name, cfg.name, rep))
+				})
+			}
+		}
+	}
+}
+
+// benchSlowStart: the app opens its port s after the container starts. Figures: ready
+// lag (Ready minus the moment the app first answered), Ready after the container
+// started, restarts before the first Ready (or within the cap).
+func benchSlowStart(r *release, cfg benchConfig, res *benchResult, s time.Duration) {
+	r.installConfig(cfg, imagesLayer(r.im), standinLayer("wrapper", 8000, "--startup="+s.String()))
+	p := probesOf(r.deployment())
+	recordWindows(r.tl, p)
+	pod := r.onePod()
+	bound := r.watchApp(pod)
+	watched := s + benchReadyCap
+	ready, ok := r.readyWithin(pod, watched)
+	res.count("restartsBeforeReady", r.restarts(pod))
+	if !ok {
+		res.never("readyLag", watched)
+		res.never("readyAfterStart", watched)
+		return
+	}
+	if first := bound(); !first.IsZero() {
+		res.seconds("readyLag", ready.Sub(first))
+	}
+	if started, ok := r.firstAfter("container", "running", pod+"/kotaemon", time.Time{}); ok {
+		res.seconds("readyAfterStart", ready.Sub(started))
+	}
+}
+
+// benchReady installs with a start of benchStart and waits for the first Ready: the
+// premise of the fault scenarios (every configuration gets there at this start-up).
+func benchReady(r *release, cfg benchConfig, extra ...layer) string {
+	r.installConfig(cfg, append([]layer{imagesLayer(r.im), standinLayer("wrapper", 8000, "--startup="+benchStart.String())}, extra...)...)
+	p := probesOf(r.deployment())
+	recordWindows(r.tl, p)
+	pod := r.onePod()
+	r.watchApp(pod)
+	r.awaitReady(pod, "before the fault", podStart+benchStart+benchReadyCap)
+	return pod
+}
+
+// benchDeadlock: every app request hangs. Figures: deadlock to the kubelet's kill
+// decision (its Killing event) and to the restarted container.
+func benchDeadlock(r *release, cfg benchConfig, res *benchResult) {
+	pod := benchReady(r, cfg)
+	at := r.fault(pod, kotaemon.FaultDeadlock, 0)
+	if !r.restartedWithin(pod, benchRestartCap) {
+		res.never("deadlockToRestart", benchRestartCap)
+		return
+	}
+	if kill, ok := r.firstAfter("event", "Killing", "", at); ok {
+		res.seconds("deadlockToKill", kill.Sub(at))
+	}
+	if restarted, ok := r.firstAfter("container", "restarted", pod+"/kotaemon", at); ok {
+		res.seconds("deadlockToRestart", restarted.Sub(at))
+	}
+}
+
+// benchDependencyOutage: a critical dependency (the dependency stand-in as Ollama) is
+// down for benchOutage, then up. Figures: outage to NotReady, seconds the pod stayed a
+// ready endpoint of the Service during the outage, restarts during it, recovery to Ready.
+func benchDependencyOutage(r *release, cfg benchConfig, res *benchResult) {
+	deps := r.startDependency()
+	pod := benchReady(r, cfg, criticalCheckLayer(deps))
+	before := r.restarts(pod)
+	down := time.Now()
+	r.setDependency(deps, dependency.ModeDown, 0)
+	time.Sleep(benchOutage) // the outage itself: the figures come from the timeline
+	up := time.Now()
+	r.setDependency(deps, dependency.ModeUp, 0)
+	res.count("restartsDuringOutage", r.restarts(pod)-before)
+	res.seconds("inServiceDuringOutage", r.readyEndpointTime(pod, down, up))
+	notReady, ok := r.firstAfter("pod", "not-ready", pod, down)
+	if !ok || notReady.After(up) {
+		res.never("outageToNotReady", benchOutage)
+		return
+	}
+	res.seconds("outageToNotReady", notReady.Sub(down))
+	if ready, ok := r.readyWithin(pod, benchRecoveryCap); ok {
+		res.seconds("recoveryToReady", ready.Sub(up))
+	} else {
+		res.never("recoveryToReady", benchRecoveryCap)
+	}
+}
+
+// benchWorkerStall: the worker pool is taken for benchStall while the event loop keeps
+// answering (Gradio's sync routes stall, /startup-events answers). Figures: restarts
+// (false ones: the app recovers by itself) and stall to NotReady.
+func benchWorkerStall(r *release, cfg benchConfig, res *benchResult) {
+	pod := benchReady(r, cfg)
+	before := r.restarts(pod)
+	at := r.fault(pod, kotaemon.FaultExhaust, 0)
+	time.Sleep(benchStall)
+	if r.restarts(pod) == before {
+		r.fault(pod, kotaemon.FaultNone, 0) // a restarted process has no stall to clear
+	} else {
+		r.tl.Mark("fault-none", "the restart ended the stall")
+	}
+	time.Sleep(benchAfterStall)
+	res.count("falseRestarts", r.restarts(pod)-before)
+	if notReady, ok := r.firstAfter("pod", "not-ready", pod, at); ok && notReady.Before(at.Add(benchStall)) {
+		res.seconds("stallToNotReady", notReady.Sub(at))
+	} else {
+		res.never("stallToNotReady", benchStall)
+	}
+}
+
+// benchUpgrade: a client sends a request through the Service every 100 ms (keep-alive
+// off, 2 s timeout) while helm upgrade replaces every pod. One replica rolls with
+// Recreate (its volume is ReadWriteOnce), two with maxUnavailable 0 (external stores).
+// Figures: failed requests, requests sent, the longest time between two answers (how
+// long the Service could not answer), upgrade to rollout complete.
+func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32) {
+	layers := []layer{imagesLayer(r.im), standinLayer("wrapper", 8000, "--startup="+benchStart.String())}
+	if replicas > 1 {
+		layers = append(layers, parseLayer(fmt.Sprintf("replicaCount: %d\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\n", replicas)))
+	}
+	r.installConfig(cfg, layers...)
+	p := probesOf(r.deployment())
+	recordWindows(r.tl, p)
+	r.awaitRollout(replicas, podStart+benchStart+benchReadyCap)
+
+	r.createPod(kube.Client("traffic", r.im.client, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
+	kube.Await(r.t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
+		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, "traffic", "", 5)
+		if err != nil {
+			return false, err.Error()
+		}
+		return kube.AllPrefixed(lines, 5, "OK 200"), strings.Join(lines, "|")
+	})
+	sentBefore := len(r.timedLogLines("traffic"))
+	at := time.Now()
+	r.upgrade(rollout(1))
+	r.awaitRollout(replicas, 2*(podStart+benchStart+benchReadyCap))
+	res.seconds("upgradeToRolledOut", time.Since(at))
+	time.Sleep(5 * time.Second) // traffic after the rollout: late failures count too
+	r.tl.Mark("traffic-end", "")
+
+	lines := r.timedLogLines("traffic")[sentBefore:]
+	failed, gap := 0, time.Duration(0)
+	var lastOK time.Time
+	for _, l := range lines {
+		if !strings.HasPrefix(l.text, "OK 200") {
+			failed++
+			continue
+		}
+		if !lastOK.IsZero() {
+			gap = max(gap, l.at.Sub(lastOK))
+		}
+		lastOK = l.at
+	}
+	res.count("failedRequests", failed)
+	res.count("requests", len(lines))
+	res.seconds("longestWithoutAnswer", gap)
+	r.tl.Mark("requests", fmt.Sprintf("%d sent, %d failed", len(lines), failed))
+}
+
+// timedLine is a log line with the time the kubelet recorded it.
+type timedLine struct {
+	at   time.Time
+	text string
+}
+
+// timedLogLines is every line a pod's container printed so far, with its time.
+func (r *release) timedLogLines(pod string) []timedLine {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := r.c.Client.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{Timestamps: true}).DoRaw(ctx)
+	require.NoError(r.t, err)
+	var out []timedLine
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		stamp, text, ok := strings.Cut(l, " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if !ok || err != nil {
+			continue // not a line of the client's (an empty log)
+		}
+		out = append(out, timedLine{at, text})
+	}
+	return out
+}
+
+// restartedWithin waits up to d for any container of the pod to restart.
+func (r *release) restartedWithin(pod string, d time.Duration) bool {
+	return kube.AwaitE(pod+" restarts", d, func(ctx context.Context) (bool, string) {
+		p, why := r.pod(ctx, pod)
+		if p == nil {
+			return false, why
+		}
+		return kube.Restarts(p) >= 1, podSummary(p)
+	}) == nil
+}
+
+// readyEndpointTime is how long, between from and to, the pod was a ready endpoint of
+// the app Service, by the timeline's endpoint entries.
+func (r *release) readyEndpointTime(pod string, from, to time.Time) time.Duration {
+	object := serviceName + "/" + pod
+	changes := append(r.tl.Find("endpoint", "endpoint-ready", object, time.Time{}),
+		r.tl.Find("endpoint", "endpoint-not-ready", object, time.Time{})...)
+	sort.Slice(changes, func(i, j int) bool { return changes[i].At.Before(changes[j].At) })
+	var total time.Duration
+	ready, since := false, from
+	for _, e := range changes {
+		if e.At.After(to) {
+			break
+		}
+		if e.At.After(from) {
+			if ready {
+				total += e.At.Sub(since)
+			}
+			since = e.At
+		}
+		ready = e.What == "endpoint-ready"
+	}
+	if ready {
+		total += to.Sub(since)
+	}
+	return total
+}
