@@ -59,8 +59,8 @@ func (c cell) format(unit func(float64) string) string {
 		return fmt.Sprintf("never within %s (%d of %d)", fmtDuration(c.capSecs), c.never, c.n())
 	}
 	s := unit(c.median())
-	if len(c.values) > 1 && c.values[0] != c.values[len(c.values)-1] {
-		s += fmt.Sprintf(" (%s–%s)", unit(c.values[0]), unit(c.values[len(c.values)-1]))
+	if lo, hi := unit(c.values[0]), unit(c.values[len(c.values)-1]); lo != hi {
+		s += fmt.Sprintf(" (%s–%s)", lo, hi)
 	}
 	if c.never > 0 {
 		s += fmt.Sprintf("; never within %s in %d of %d", fmtDuration(c.capSecs), c.never, c.n())

@@ -69,7 +69,8 @@ type picture struct {
 	faults  []band
 	windows []band
 	marks   []mark // the test's actions (install, upgrade, fault switches), on the axis
-	// answersRecorded: the scenario followed the app's answering (app-bound marks).
+	// answersRecorded: the scenario followed the app's answering (app-watched and
+	// app-bound marks), so an empty lane means it never answered.
 	answersRecorded bool
 }
 
@@ -95,7 +96,7 @@ func build(tl timeline) picture {
 	p := picture{title: tl.Scenario, end: end}
 	for _, e := range tl.Entries {
 		switch {
-		case e.Source == "test" && e.What == "app-bound":
+		case e.Source == "test" && (e.What == "app-bound" || e.What == "app-watched"):
 			p.answersRecorded = true
 		case e.Source == "test":
 			p.marks = append(p.marks, mark{at: sec(e.At), label: actionLabel(e)})

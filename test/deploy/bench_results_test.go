@@ -45,6 +45,8 @@ func (r *release) watchApp(pod string) func() time.Time {
 		seen  = map[string]bool{}
 		done  = make(chan struct{})
 	)
+	// Says the timeline follows the app: no "app-bound" then means it never answered.
+	r.tl.MarkAt(time.Now(), "app-watched", pod, "")
 	go func() {
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
