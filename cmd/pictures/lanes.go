@@ -197,12 +197,32 @@ func podLanesOf(tl timeline, pod string, sec func(time.Time) float64, end float6
 	return []lane{process, answering, live, ready, service, restarts}
 }
 
-// faultBands are the periods something was broken on purpose: a dependency down, a
-// deadlock or a stalled worker pool (until cleared, or the end).
+// faultBands are the periods something was broken on purpose: a dependency down (until
+// it is up again), a deadlock or a stalled worker pool (until cleared or, since a new
+// process starts without them, until the container restarts), or the end.
 func faultBands(tl timeline, sec func(time.Time) float64, end float64) []band {
+	labels := map[string]string{"dependency-down": "dependency down", "fault-deadlock": "app deadlocked", "fault-exhaust": "workers stalled"}
+	var restarts []float64
+	for _, e := range tl.Entries {
+		if e.Source == "container" && e.What == "restarted" && strings.HasSuffix(e.Object, "/"+appContainer) {
+			restarts = append(restarts, sec(e.At))
+		}
+	}
 	var out []band
 	open := map[string]float64{}
-	labels := map[string]string{"dependency-down": "dependency down", "fault-deadlock": "app deadlocked", "fault-exhaust": "workers stalled"}
+	closeBand := func(kind string, to float64) {
+		from := open[kind]
+		delete(open, kind)
+		if kind != "dependency-down" {
+			for _, r := range restarts {
+				if r > from && r < to {
+					to = r
+					break
+				}
+			}
+		}
+		out = append(out, band{from, to, labels[kind]})
+	}
 	for _, e := range tl.Entries {
 		if e.Source != "test" {
 			continue
@@ -211,27 +231,22 @@ func faultBands(tl timeline, sec func(time.Time) float64, end float64) []band {
 		switch e.What {
 		case "dependency-down", "fault-deadlock", "fault-exhaust":
 			open[e.What] = at
-		case "dependency-up", "fault-none":
-			for k, from := range open {
-				if k == "dependency-down" && e.What == "dependency-up" || k != "dependency-down" && e.What == "fault-none" {
-					out = append(out, band{from, at, labels[k]})
-					delete(open, k)
+		case "dependency-up":
+			if _, ok := open["dependency-down"]; ok {
+				closeBand("dependency-down", at)
+			}
+		case "fault-none":
+			for _, k := range []string{"fault-deadlock", "fault-exhaust"} {
+				if _, ok := open[k]; ok {
+					closeBand(k, at)
 				}
 			}
 		}
 	}
-	for k, from := range open {
-		// A deadlock ends with the restart that clears it.
-		to := end
-		if k == "fault-deadlock" {
-			for _, e := range tl.Entries {
-				if e.Source == "container" && e.What == "restarted" && sec(e.At) > from {
-					to = sec(e.At)
-					break
-				}
-			}
+	for _, k := range []string{"dependency-down", "fault-deadlock", "fault-exhaust"} {
+		if _, ok := open[k]; ok {
+			closeBand(k, end)
 		}
-		out = append(out, band{from, to, labels[k]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].from < out[j].from })
 	return out

@@ -85,3 +85,16 @@ func TestTitlesNameTheBenchmarksConfigurations(t *testing.T) {
 	assert.Equal(t, "slow-start-90s, (c) naive probes (repetition 2)", title("TestBenchInCluster/slow-start-90s/naive/2"))
 	assert.Equal(t, "TestPB01/wrapper", title("TestPB01/wrapper"))
 }
+
+func TestAStallEndsWhenCleared(t *testing.T) {
+	tl := timeline{Started: t0, Entries: []entry{
+		at(2, "container", "running", "p1/kotaemon", ""),
+		at(10, "test", "fault-exhaust", "", "p1"),
+		at(40, "test", "fault-none", "", "p1"),
+		at(50, "test", "dependency-down", "", ""),
+	}}
+	assert.Equal(t, []band{{10, 40, "workers stalled"}, {50, 55, "dependency down"}}, build(tl).faults, "an outage never cleared lasts to the end")
+
+	tl.Entries = append(tl.Entries[:2], at(30, "container", "restarted", "p1/kotaemon", "restartCount=1"))
+	assert.Equal(t, []band{{10, 30, "workers stalled"}}, build(tl).faults, "a restart ends a stall: the new process has none")
+}

@@ -161,8 +161,6 @@ func benchWorkerStall(r *release, cfg benchConfig, res *benchResult) {
 	time.Sleep(benchStall)
 	if r.restarts(pod) == before {
 		r.fault(pod, kotaemon.FaultNone, 0) // a restarted process has no stall to clear
-	} else {
-		r.tl.Mark("fault-none", "the restart ended the stall")
 	}
 	time.Sleep(benchAfterStall)
 	res.count("falseRestarts", r.restarts(pod)-before)
