@@ -23,7 +23,8 @@ bench: ## every benchmark, then docs/BENCHMARKS.md, its pictures and the README'
 
 bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs values/seed-article.yaml vs naive probes, BENCH_REPS repetitions of every scenario
 	@$(BENCH_LOAD)
-	rm -rf $(BENCH_RESULTS)/in-cluster $(BENCH_OUT)/timelines/TestBenchInCluster__*
+	# A whole run starts clean; a run of some scenarios (BENCH_RUN) overwrites only theirs.
+	$(if $(filter .,$(BENCH_RUN)),rm -rf $(BENCH_RESULTS)/in-cluster $(BENCH_OUT)/timelines/TestBenchInCluster__*)
 	$(GO_TEST) -c -tags bench -ldflags='-s -w' -o $(BIN)/bench.test ./test/deploy
 	go build -o $(BIN)/naiveprobes ./cmd/naiveprobes
 	go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \

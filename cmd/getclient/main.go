@@ -1,6 +1,7 @@
 // Command getclient is the cluster suites' in-cluster client: it GETs a URL with
 // keep-alive off (so a NetworkPolicy applies to every request, not only to new
 // connections) and prints one line per attempt: "OK <status> <body>" or "ERR <error>".
+// Once (no -interval) it exits 1 when the last attempt failed; -retry-for allows more.
 package main
 
 import (
@@ -25,17 +26,23 @@ func main() {
 	interval := flag.Duration("interval", 0, "repeat with this pause between attempts (0: once, exit 1 on failure)")
 	timeout := flag.Duration("timeout", 2*time.Second, "timeout of one attempt")
 	maxBody := flag.Int64("max-body", 1024, "bytes of the body printed")
+	retryFor := flag.Duration("retry-for", 0, "without -interval: retry a failed attempt every 200ms for this long (a Service the node's proxy has not programmed yet refuses connections)")
 	var hs headers
 	flag.Var(&hs, "header", `request header "Name: value" (repeatable)`)
 	flag.Parse()
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: *timeout}
+	deadline := time.Now().Add(*retryFor)
 	for {
 		err := get(client, *url, hs, *maxBody)
 		if *interval == 0 {
-			if err != nil {
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
 				os.Exit(1)
 			}
-			return
+			time.Sleep(200 * time.Millisecond)
+			continue
 		}
 		time.Sleep(*interval)
 	}
