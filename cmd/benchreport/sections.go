@@ -226,7 +226,8 @@ func keyFigures(rs []results.Result) string {
 		fmt.Fprintf(&b, " %s |", c.title)
 	}
 	b.WriteString("\n|---|---|---|---|\n")
-	row("ready lag after a 90 s start (Ready minus the app's first answer)", "slow-start-90s", "readyLag", secs)
+	row("ready lag after a 20 s start (Ready minus the app's first answer)", "slow-start-20s", "readyLag", secs)
+	row("ready lag after a 90 s start", "slow-start-90s", "readyLag", secs)
 	row("restarts before Ready after a 90 s start", "slow-start-90s", "restartsBeforeReady", count)
 	row("restarts during a 3-min dependency outage", "dependency-outage", "restartsDuringOutage", count)
 	row("time in the Service during that outage", "dependency-outage", "inServiceDuringOutage", secs)

@@ -80,7 +80,11 @@ func ratio(c, base cell) string {
 		}
 		return "∞"
 	}
-	return fmt.Sprintf("×%.2g", c.median()/b)
+	r := c.median() / b
+	if r < 10 {
+		return fmt.Sprintf("×%.2g", r)
+	}
+	return fmt.Sprintf("×%.0f", r)
 }
 
 func fmtDuration(s float64) string {

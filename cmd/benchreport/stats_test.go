@@ -43,6 +43,7 @@ func TestACellIsTheMedianWithItsSpreadAndCountsWhatNeverHappened(t *testing.T) {
 
 func TestRatiosDivideMediansAndSayWhenTheBaseIsZero(t *testing.T) {
 	assert.Equal(t, "×2.5", ratio(cell{values: []float64{10}}, cell{values: []float64{4}}))
+	assert.Equal(t, "×570", ratio(cell{values: []float64{203}}, cell{values: []float64{0.356}}), "large ratios without exponents")
 	assert.Equal(t, "=", ratio(cell{values: []float64{0}}, cell{values: []float64{0}}))
 	assert.Equal(t, "∞", ratio(cell{values: []float64{3}}, cell{values: []float64{0}}))
 	assert.Equal(t, 3.0, cell{values: []float64{2, 4}}.median(), "an even count averages the middle two")

@@ -26,7 +26,7 @@ func main() {
 	interval := flag.Duration("interval", 0, "repeat with this pause between attempts (0: once, exit 1 on failure)")
 	timeout := flag.Duration("timeout", 2*time.Second, "timeout of one attempt")
 	maxBody := flag.Int64("max-body", 1024, "bytes of the body printed")
-	retryFor := flag.Duration("retry-for", 0, "without -interval: retry a failed attempt every 200ms for this long (a Service the node's proxy has not programmed yet refuses connections)")
+	retryFor := flag.Duration("retry-for", 0, "without -interval: retry a failed attempt every 200ms for this long (a Service the node's proxy has not programmed yet refuses or drops connections)")
 	var hs headers
 	flag.Var(&hs, "header", `request header "Name: value" (repeatable)`)
 	flag.Parse()

@@ -155,6 +155,9 @@ func podLanesOf(tl timeline, pod string, sec func(time.Time) float64, end float6
 		switch {
 		case e.Source == "container" && e.Object == app && (e.What == "running" || e.What == "terminated" || e.What == "waiting"):
 			next := map[string]state{"running": stateOK, "terminated": stateBad, "waiting": stateOff}[e.What]
+			if e.What == "terminated" && strings.HasPrefix(e.Detail, "exit 0 ") {
+				next = stateOff // a clean stop (a rollout, a drain) is not a failure
+			}
 			flush(&process, &procState, &procFrom, at, next)
 			if e.What != "running" {
 				flush(&answering, &ansState, &ansFrom, at, stateOff)
@@ -185,8 +188,11 @@ func podLanesOf(tl timeline, pod string, sec func(time.Time) float64, end float6
 				ready.marks = append(ready.marks, mark{at: at, state: stateBad})
 			case e.What == "Unhealthy" && strings.Contains(e.Detail, "Startup probe failed"):
 				live.marks = append(live.marks, mark{at: at, state: stateWarn})
-			case e.What == "Killing":
+			case e.What == "Killing" && strings.Contains(e.Detail, "failed"):
 				restarts.marks = append(restarts.marks, mark{at: at, state: stateWarn, label: "kill"})
+			case e.What == "Killing":
+				// The kubelet stopping a pod it was told to (a rollout), not a probe's verdict.
+				restarts.marks = append(restarts.marks, mark{at: at, state: stateOff, label: "stop"})
 			}
 		}
 	}

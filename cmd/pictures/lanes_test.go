@@ -98,3 +98,14 @@ func TestAStallEndsWhenCleared(t *testing.T) {
 	tl.Entries = append(tl.Entries[:2], at(30, "container", "restarted", "p1/kotaemon", "restartCount=1"))
 	assert.Equal(t, []band{{10, 30, "workers stalled"}}, build(tl).faults, "a restart ends a stall: the new process has none")
 }
+
+func TestACleanStopIsNeitherAFailureNorAKill(t *testing.T) {
+	tl := timeline{Started: t0, Entries: []entry{
+		at(2, "container", "running", "p1/kotaemon", ""),
+		at(30, "event", "Killing", "k1", "p1/spec.containers{kotaemon}: Stopping container kotaemon"),
+		at(40, "container", "terminated", "p1/kotaemon", "exit 0 (Completed)"),
+	}}
+	lanes := build(tl).pods[0].lanes
+	assert.Equal(t, []segment{{2, 40, stateOK}}, lanes[0].segments, "no red after a clean exit")
+	assert.Equal(t, []mark{{30, stateOff, "stop"}}, lanes[5].marks)
+}
