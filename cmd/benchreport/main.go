@@ -61,11 +61,12 @@ func run(in, out, readme, pictures, load string) error {
 func header(b *bytes.Buffer, samples []byte) {
 	fmt.Fprintf(b, `# Benchmarks: what the probe settings do, measured
 
-Written by `+"`make bench`"+` (cmd/benchreport) on %s. Every figure is measured, on one
-machine, in one run; nothing here is a target or an assertion. Each cell is the median of
-its repetitions with the spread (lowest–highest) in brackets; ratios divide a
-configuration's median by this chart's defaults'. Repeat one part with the command named
-in its section.
+Written by `+"`make bench`"+` (cmd/benchreport) on %s. Every figure is measured on one
+machine; the configurations or designs a table compares ran side by side in the same run
+of its part; nothing here is a target or an assertion. Each cell is the median of its
+repetitions with the spread (lowest–highest) in brackets; ratios divide a configuration's
+median by this chart's defaults'. Repeat one part with the command named in its section;
+the parts' runs are listed below.
 
 **Machine**: %d cores, %s, the embedded cluster (one node, this machine). `, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), memTotal())
 	if len(bytes.TrimSpace(samples)) == 0 {
