@@ -111,19 +111,8 @@ func (c *Cluster) WaitReady(ctx context.Context, ns string, w Workload, begin ti
 
 // step looks at the pods and the workload once: it reports progress, a stuck pod, or done.
 func (wt *waiter) step(ctx context.Context, selector string) (bool, error) {
-	pods, err := wt.c.Client.CoreV1().Pods(wt.ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
-	if err != nil {
-		return false, nil // a blip of the API server: the next tick asks again
-	}
-	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
-	for i := range pods.Items {
-		p := &pods.Items[i]
-		if p.DeletionTimestamp != nil {
-			continue
-		}
-		if err := wt.report(ctx, p); err != nil {
-			return false, err
-		}
+	if listed, err := wt.reportPods(ctx, selector); !listed || err != nil {
+		return false, err
 	}
 	ready, err := wt.workloadReady(ctx)
 	if apierrors.IsNotFound(err) && wt.now().Sub(wt.begin) > 30*time.Second {
@@ -133,7 +122,32 @@ func (wt *waiter) step(ctx context.Context, selector string) (bool, error) {
 	if err != nil || !ready {
 		return false, nil
 	}
+	// The pods may have become Ready between their listing and the workload's read: say
+	// so before the workload, so every pod's Ready line comes first.
+	if _, err := wt.reportPods(ctx, selector); err != nil {
+		return false, err
+	}
 	wt.say("%s/%s is Ready (%s after the install)", wt.w.Kind, wt.w.Name, wt.now().Sub(wt.begin).Round(time.Second))
+	return true, nil
+}
+
+// reportPods reports every live pod of the selector; listed is false on a blip of the
+// API server (the next tick asks again).
+func (wt *waiter) reportPods(ctx context.Context, selector string) (listed bool, err error) {
+	pods, err := wt.c.Client.CoreV1().Pods(wt.ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return false, nil
+	}
+	sort.Slice(pods.Items, func(i, j int) bool { return pods.Items[i].Name < pods.Items[j].Name })
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if p.DeletionTimestamp != nil {
+			continue
+		}
+		if err := wt.report(ctx, p); err != nil {
+			return true, err
+		}
+	}
 	return true, nil
 }
 
