@@ -27,8 +27,7 @@ bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs v
 	$(if $(filter .,$(BENCH_RUN)),rm -rf $(BENCH_RESULTS)/in-cluster $(BENCH_OUT)/timelines/TestBenchInCluster__*)
 	$(GO_TEST) -c -tags bench -ldflags='-s -w' -o $(BIN)/bench.test ./test/deploy
 	go build -o $(BIN)/naiveprobes ./cmd/naiveprobes
-	go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
-		&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
+	$(DEPLOY_PREFETCH)
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/bench.test -test.v -test.count=1 -test.timeout=60m \
 		-test.parallel=$(BENCH_PARALLEL) -test.run='^TestBenchInCluster$$/$(BENCH_RUN)' -bench.reps=$(BENCH_REPS) -bench.naiveprobes=$(BIN)/naiveprobes
 

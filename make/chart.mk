@@ -81,16 +81,17 @@ docs: $(HELM_DOCS) ## write the chart README (README.md.gotmpl + the values tabl
 	$(HELM_DOCS) --chart-search-root $(CHART) --template-files README.md.gotmpl --sort-values-order file
 
 # The suite builds its images (the agent, the stand-ins, the client) with `go build`
-# inside the cluster's network namespace, where there is no network: the build below
-# fetches their modules and warms the cache first. Scenarios mostly wait on the
-# kubelet, so many run at once.
+# inside the cluster's network namespace, where there is no network: DEPLOY_PREFETCH
+# (also run by bench-cluster) fetches their modules and warms the cache first.
+# Scenarios mostly wait on the kubelet, so many run at once.
 DEPLOY_PARALLEL ?= 16
+DEPLOY_PREFETCH = go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
+	&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
 DEPLOY_RUN ?= .
 
 test-deploy: cluster-ensure $(HELM) package ## deploy suite: installs the chart and proves PB-01..PB-10 in a real cluster (KUBECONFIG, or the embedded one); DEPLOY_RUN=regexp picks scenarios
 	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
-	go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
-		&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
+	$(DEPLOY_PREFETCH)
 	# The CRDs the suite installs come from these modules' files (test/kube/crds.go).
 	go mod download sigs.k8s.io/gateway-api github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION)
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=30m \

@@ -19,7 +19,6 @@ type Result struct {
 	Scenario string             `json:"scenario"` // e.g. slow-start-90s, rate-1000
 	Config   string             `json:"config"`   // e.g. chart, naive, agent, exec
 	Rep      int                `json:"rep"`
-	Timeline string             `json:"timeline,omitempty"` // the scenario's timeline, when it has one
 	Figures  map[string]float64 `json:"figures"`
 	Caps     map[string]float64 `json:"caps,omitempty"` // figure -> seconds watched without it happening
 }

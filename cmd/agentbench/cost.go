@@ -8,7 +8,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"sort"
 	"sync"
@@ -159,14 +158,3 @@ func costExec(bin, url string, cr costRate) *results.Result {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// writeResults puts the results where cmd/benchreport finds them.
-func writeResults(dir string, rs []*results.Result) {
-	if dir == "" {
-		return
-	}
-	for _, r := range rs {
-		check(results.Write(dir, r))
-	}
-	fmt.Fprintf(os.Stderr, "agentbench: %d results written to %s\n", len(rs), dir)
-}

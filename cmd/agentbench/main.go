@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"kotaemon-k8s/bench/loadgen"
+	"kotaemon-k8s/bench/results"
 )
 
 // agentEnv is added to every agent's environment.
@@ -288,4 +289,15 @@ func check(err error) {
 		fmt.Fprintln(os.Stderr, "agentbench:", err)
 		os.Exit(1)
 	}
+}
+
+// writeResults puts the results where cmd/benchreport finds them.
+func writeResults(dir string, rs []*results.Result) {
+	if dir == "" {
+		return
+	}
+	for _, r := range rs {
+		check(results.Write(dir, r))
+	}
+	fmt.Fprintf(os.Stderr, "agentbench: %d results written to %s\n", len(rs), dir)
 }

@@ -146,28 +146,26 @@ its processes' own (user + system). The app double runs inside the generator, so
 CPU or memory figure.
 
 `)
-	for _, rate := range []struct{ name, title string }{{"kubelet-1-per-s", "One probe a second (30 s per repetition)"}, {"1000-per-s", "1,000 probes a second (5 s per repetition)"}} {
-		fmt.Fprintf(b, "### %s\n\n| design | p50 | p99 | CPU per 1,000 probes | peak RSS | failed / sent | achieved rate |\n|---|---|---|---|---|---|---|\n", rate.title)
+	for _, cr := range []struct{ name, title string }{{"kubelet-1-per-s", "One probe a second (30 s per repetition)"}, {"1000-per-s", "1,000 probes a second (5 s per repetition)"}} {
+		fmt.Fprintf(b, "### %s\n\n| design | p50 | p99 | CPU per 1,000 probes | peak RSS | failed / sent | achieved rate |\n|---|---|---|---|---|---|---|\n", cr.title)
 		for _, d := range costDesigns {
-			get := func(f string) cell { return collect(rs, "probe-cost", rate.name, d.name, f) }
+			get := func(f string) cell { return collect(rs, "probe-cost", cr.name, d.name, f) }
 			cpu, rss := get("cpuMsPer1000").format(millis), get("rssMiB").format(mib)
 			if d.name == "direct" {
 				cpu, rss = "–", "–"
 			}
 			achieved := "–"
 			if c := get("achievedPerS"); c.n() > 0 {
-				achieved = c.format(rate2)
+				achieved = c.format(rate)
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s / %s | %s |\n", d.title, get("p50Ms").format(millis), get("p99Ms").format(millis),
 				cpu, rss, get("failed").format(count), get("sent").format(count), achieved)
 		}
-		agentP50, execP50 := collect(rs, "probe-cost", rate.name, "agent", "p50Ms"), collect(rs, "probe-cost", rate.name, "exec", "p50Ms")
-		agentCPU, execCPU := collect(rs, "probe-cost", rate.name, "agent", "cpuMsPer1000"), collect(rs, "probe-cost", rate.name, "exec", "cpuMsPer1000")
+		agentP50, execP50 := collect(rs, "probe-cost", cr.name, "agent", "p50Ms"), collect(rs, "probe-cost", cr.name, "exec", "p50Ms")
+		agentCPU, execCPU := collect(rs, "probe-cost", cr.name, "agent", "cpuMsPer1000"), collect(rs, "probe-cost", cr.name, "exec", "cpuMsPer1000")
 		fmt.Fprintf(b, "\nexec probe / agent: p50 %s, CPU per probe %s.\n\n", ratio(execP50, agentP50), ratio(execCPU, agentCPU))
 	}
 }
-
-func rate2(v float64) string { return rate(v) }
 
 func amplification(b *bytes.Buffer, rs []results.Result) {
 	b.WriteString(`## 3. Amplification

@@ -10,10 +10,7 @@ package deploy
 
 import (
 	"flag"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -22,11 +19,8 @@ import (
 )
 
 var (
-	benchReps   = flag.Int("bench.reps", 3, "repetitions of every in-cluster scenario and configuration")
-	benchNaive  = flag.String("bench.naiveprobes", "", "the naiveprobes post-renderer binary (built when empty)")
-	naiveOnce   sync.Once
-	naiveBinary string
-	naiveErr    error
+	benchReps  = flag.Int("bench.reps", 3, "repetitions of every in-cluster scenario and configuration")
+	benchNaive = flag.String("bench.naiveprobes", "", "the naiveprobes post-renderer binary (cmd/naiveprobes)")
 )
 
 // benchConfig is one probe configuration under comparison: values files on top of the
@@ -62,33 +56,10 @@ func (r *release) installConfig(cfg benchConfig, layers ...layer) {
 	r.install(cfg.valuesFiles, layers...)
 }
 
-// naiveProbes is the post-renderer binary: -bench.naiveprobes, or built once here.
+// naiveProbes is the post-renderer binary of -bench.naiveprobes (make bench-cluster
+// builds it on the host: the suite runs where there is no network).
 func naiveProbes(t *testing.T) string {
 	t.Helper()
-	naiveOnce.Do(func() {
-		if *benchNaive != "" {
-			naiveBinary = *benchNaive
-			return
-		}
-		dir, err := os.MkdirTemp("", "naiveprobes-")
-		if err != nil {
-			naiveErr = err
-			return
-		}
-		naiveBinary = filepath.Join(dir, "naiveprobes")
-		cmd := exec.Command("go", "build", "-o", naiveBinary, "./cmd/naiveprobes")
-		cmd.Dir = chart.Root()
-		if out, err := cmd.CombinedOutput(); err != nil {
-			naiveErr = &buildError{err: err, out: string(out)}
-		}
-	})
-	require.NoError(t, naiveErr, "building the naiveprobes post-renderer")
-	return naiveBinary
+	require.NotEmpty(t, *benchNaive, "-bench.naiveprobes: required, the path of the naiveprobes binary (make bench-cluster builds and passes it)")
+	return *benchNaive
 }
-
-type buildError struct {
-	err error
-	out string
-}
-
-func (e *buildError) Error() string { return e.err.Error() + ": " + e.out }

@@ -18,7 +18,6 @@ import (
 // far are kept, nothing is lost).
 func (r *release) result(scenario, config string, rep int) *benchResult {
 	res := &benchResult{results.New("in-cluster", scenario, config, rep)}
-	res.Timeline = r.t.Name()
 	r.t.Cleanup(func() {
 		if err := results.Write(kube.ArtifactsDir("bench/in-cluster"), res.Result); err != nil {
 			r.t.Errorf("bench result not written: %v", err)

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-
 	"kotaemon-k8s/test/doubles/dependency"
 	"kotaemon-k8s/test/doubles/kotaemon"
 	"kotaemon-k8s/test/kube"
@@ -219,31 +216,6 @@ func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32)
 	res.count("requests", len(lines))
 	res.seconds("longestWithoutAnswer", gap)
 	r.tl.Mark("requests", fmt.Sprintf("%d sent, %d failed", len(lines), failed))
-}
-
-// timedLine is a log line with the time the kubelet recorded it.
-type timedLine struct {
-	at   time.Time
-	text string
-}
-
-// timedLogLines is every line a pod's container printed so far, with its time.
-func (r *release) timedLogLines(pod string) []timedLine {
-	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	b, err := r.c.Client.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{Timestamps: true}).DoRaw(ctx)
-	require.NoError(r.t, err)
-	var out []timedLine
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		stamp, text, ok := strings.Cut(l, " ")
-		at, err := time.Parse(time.RFC3339Nano, stamp)
-		if !ok || err != nil {
-			continue // not a line of the client's (an empty log)
-		}
-		out = append(out, timedLine{at, text})
-	}
-	return out
 }
 
 // restartedWithin waits up to d for any container of the pod to restart.

@@ -31,15 +31,36 @@ func (r *release) createPod(p *corev1.Pod) {
 // logLines is every line a pod's container printed so far.
 func (r *release) logLines(pod string) []string {
 	r.t.Helper()
+	var out []string
+	for _, l := range r.timedLogLines(pod) {
+		out = append(out, l.text)
+	}
+	return out
+}
+
+// timedLine is a log line with the time the kubelet recorded it.
+type timedLine struct {
+	at   time.Time
+	text string
+}
+
+// timedLogLines is every line a pod's container printed so far, with its time.
+func (r *release) timedLogLines(pod string) []timedLine {
+	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	b, err := r.c.Client.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{}).DoRaw(ctx)
+	b, err := r.c.Client.CoreV1().Pods(r.ns).GetLogs(pod, &corev1.PodLogOptions{Timestamps: true}).DoRaw(ctx)
 	require.NoError(r.t, err)
-	s := strings.TrimSpace(string(b))
-	if s == "" {
-		return nil
+	var out []timedLine
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		stamp, text, ok := strings.Cut(l, " ")
+		at, err := time.Parse(time.RFC3339Nano, stamp)
+		if !ok || err != nil {
+			continue // not a line of the client's (an empty log)
+		}
+		out = append(out, timedLine{at, text})
 	}
-	return strings.Split(s, "\n")
+	return out
 }
 
 // serviceURL is the release's app Service as pods in the namespace reach it.

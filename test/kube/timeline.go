@@ -89,9 +89,7 @@ func (c *Cluster) Record(t testing.TB, ns string) *Timeline {
 
 // Mark records something the test did (a fault switched, an upgrade started).
 func (tl *Timeline) Mark(what, detail string) time.Time {
-	now := time.Now()
-	tl.add(Entry{At: now, Source: "test", What: what, Detail: detail})
-	return now
+	return tl.MarkAt(time.Now(), what, "", detail)
 }
 
 // MarkAt records something the test learned happened to object (a pod) at a time of its
@@ -223,24 +221,18 @@ func ArtifactsDir(kind string) string {
 	}
 }
 
-// writeArtifact writes v as JSON to name (a test name: slashes become "__") in the
-// directory of kind.
-func writeArtifact(kind, name string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	dir := ArtifactsDir(kind)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	file := strings.NewReplacer("/", "__", " ", "_").Replace(name) + ".json"
-	return os.WriteFile(filepath.Join(dir, file), b, 0o644)
-}
-
 func (tl *Timeline) write() error {
 	tl.mu.Lock()
 	defer tl.mu.Unlock()
 	sort.SliceStable(tl.Entries, func(i, j int) bool { return tl.Entries[i].At.Before(tl.Entries[j].At) })
-	return writeArtifact("timelines", tl.Scenario, tl)
+	b, err := json.MarshalIndent(tl, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := ArtifactsDir("timelines")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	name := strings.NewReplacer("/", "__", " ", "_").Replace(tl.Scenario) + ".json"
+	return os.WriteFile(filepath.Join(dir, name), b, 0o644)
 }
