@@ -72,5 +72,6 @@ generate: ## regenerate what is generated from the repository's own files (versi
 	  printf '\tHelm4 = "%s"\n' '$(HELM4_VERSION)'; \
 	  printf '\tHelmDocs = "%s"\n' '$(HELM_DOCS_VERSION)'; \
 	  printf '\tPrometheusOperator = "%s"\n' '$(PROMETHEUS_OPERATOR_VERSION)'; \
+	  printf '\tAgentGo = "%s"\n' '$(AGENT_GO_VERSION)'; \
 	  printf ')\n'; } > versions/versions.go
 	gofmt -w versions/versions.go

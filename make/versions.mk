@@ -1,8 +1,8 @@
 # The pinned versions: the one file to change. make includes it, and Go reads the same
 # values as the constants of package versions (versions/versions.go, written from this
 # file by `make generate`; a test fails when the two drift, and when a build module's
-# go.mod pins another version). The agent image's name and tag live in the chart's
-# values.yaml (health.image), where users override them.
+# go.mod pins another version). The agent image's name, tag and digest live in the
+# chart's values.yaml (health.image), where users override them.
 KUBE_VERSION        := v1.34.4
 HELM_VERSION        := v3.22.0
 ETCD_VERSION        := v3.6.4
@@ -18,3 +18,6 @@ HELM4_VERSION       := v4.3.1
 HELM_DOCS_VERSION   := v1.14.2
 # prometheus-operator: its CRDs (ServiceMonitor, PrometheusRule) in the deploy suite.
 PROMETHEUS_OPERATOR_VERSION := v0.85.0
+# The Go toolchain that builds the agent's release image (GOTOOLCHAIN): another Go
+# release compiles other bytes, so the image's digest, pinned in values.yaml, needs it.
+AGENT_GO_VERSION    := go1.26.8

@@ -54,11 +54,16 @@ func WriteProgramTar(moduleDir string, p Program, out string) error {
 }
 
 // BuildStatic compiles a Go main package (CGO off, stripped, linux/arch) into out; dir
-// is the directory go runs in (the module that holds pkg).
-func BuildStatic(dir, pkg, arch, ldflags, out string) error {
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w "+ldflags, "-o", out, pkg)
+// is the directory go runs in (the module that holds pkg), env is added to the
+// environment last (e.g. GOTOOLCHAIN, GOCACHE). Nothing of the machine or the checkout
+// goes into the binary (-trimpath, -buildvcs=false, one microarchitecture level, no
+// GOFLAGS or experiments of the caller's), so one source tree and one toolchain give
+// one binary: the agent image's digest depends on it.
+func BuildStatic(dir, pkg, arch, ldflags, out string, env ...string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w "+ldflags, "-o", out, pkg)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch)
+	cmd.Env = append(append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch,
+		"GOAMD64=v1", "GOARM64=v8.0", "GOFLAGS=", "GOEXPERIMENT="), env...)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("go build %s: %w", pkg, err)

@@ -3,6 +3,7 @@ package ociimage
 import (
 	"archive/tar"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,9 +19,9 @@ import (
 )
 
 // WriteOCITar writes idx as an OCI image layout tar whose index.json names it ref
-// (org.opencontainers.image.ref.name): the multi-arch form, for registries and tools
-// that read layouts. Clusters import the single-arch docker archive instead, whose
-// names containerd normalises the way the kubelet looks images up.
+// (org.opencontainers.image.ref.name, a full reference, which containerd's import keeps
+// as the image's name): the multi-arch form, whose index digest is the one a registry
+// serves it under, so a node that imports it finds it by that digest too.
 func WriteOCITar(file, ref string, idx v1.ImageIndex) error {
 	dir, err := os.MkdirTemp(filepath.Dir(file), ".oci-layout-")
 	if err != nil {
@@ -102,17 +103,24 @@ func WriteDockerTar(file, ref string, img v1.Image) error {
 }
 
 // Push uploads the index to its registry, with credentials from the usual docker
-// config (never from this repository).
-func Push(ref string, idx v1.ImageIndex) error {
+// config (never from this repository); opts come after (tests: a transport).
+func Push(ref string, idx v1.ImageIndex, opts ...remote.Option) error {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return err
 	}
-	return remote.WriteIndex(r, idx, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	return remote.WriteIndex(r, idx, append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)...)
 }
 
-// AgentArchive is where `make image` writes the agent's docker archive for arch under
-// dir (cmd/imagebuild writes it, the installer loads it from there).
-func AgentArchive(dir, tag, arch string) string {
-	return filepath.Join(dir, "kotaemon-health-"+tag+"-"+arch+".tar")
+// RemoteDigest is the digest a registry serves ref under (HEAD on its manifest).
+func RemoteDigest(ref string, opts ...remote.Option) (string, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return "", err
+	}
+	d, err := remote.Head(r, append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)...)
+	if err != nil {
+		return "", fmt.Errorf("asking the registry for %s: %w", ref, err)
+	}
+	return d.Digest.String(), nil
 }

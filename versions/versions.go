@@ -15,4 +15,5 @@ const (
 	Helm4              = "v4.3.1"
 	HelmDocs           = "v1.14.2"
 	PrometheusOperator = "v0.85.0"
+	AgentGo            = "go1.26.8"
 )

@@ -27,6 +27,7 @@ var constants = map[string]string{
 	"PROMETHEUS_OPERATOR_VERSION": PrometheusOperator,
 	"HELM4_VERSION":               Helm4,
 	"HELM_DOCS_VERSION":           HelmDocs,
+	"AGENT_GO_VERSION":            AgentGo,
 }
 
 // makeVersions reads the `NAME := value` lines of make/versions.mk.
