@@ -1,7 +1,7 @@
 # The health agent (cmd/kotaemon-health, internal/...): build, tests, fuzzing,
-# benchmarks and its OCI image. The image name and tag live in ONE place, the chart's
-# values.yaml (health.image.repository / health.image.tag); the binary's version is
-# stamped from the same tag.
+# benchmarks and its release image (package agentimage). The image's tag and digest live
+# in ONE place, the chart's values.yaml (health.image); the binary's version is stamped
+# from the same tag, and one source tree builds one digest (pinned toolchain).
 AGENT_PKGS      := ./cmd/kotaemon-health/... ./internal/...
 AGENT_BIN       := $(CURDIR)/bin/kotaemon-health
 AGENT_DIST      := $(CURDIR)/dist
@@ -15,7 +15,7 @@ FUZZTIME        ?= 10s
 # Amplification window of bench-agent; the issue's figure is for 60s.
 BENCH_WINDOW    ?= 20s
 
-.PHONY: build-agent test-agent fuzz-agent bench-agent bench-flood mutation image push
+.PHONY: build-agent test-agent fuzz-agent bench-agent bench-flood mutation image push pin-agent
 
 build-agent: ## build the static health agent into bin/kotaemon-health
 	@mkdir -p $(dir $(AGENT_BIN))
@@ -43,18 +43,15 @@ bench-flood: build-agent ## flood a real agent (4,000 idle connections, 1,000 pr
 mutation: $(GREMLINS) ## mutation testing of the agent's packages (internal/...): efficacy is the share of mutants the tests catch
 	$(GREMLINS) unleash ./internal --workers 2 --timeout-coefficient 3
 
-$(AGENT_DIST)/linux-%/kotaemon-health: AGENT_FORCE
-	@mkdir -p $(dir $@)
-	GOOS=linux GOARCH=$* $(AGENT_GOBUILD) -o $@ ./cmd/kotaemon-health
+image: ## write the agent image (OCI index amd64+arm64) to dist/kotaemon-health-<tag>.oci.tar and say whether values.yaml pins this build
+	$(AGENT_IMAGEBUILD) -out $(AGENT_DIST)
 
-.PHONY: AGENT_FORCE
-AGENT_FORCE:
+push: ## push the agent image to REGISTRY=<host>/<path> as <host>/<path>/kotaemon-health:<tag> (docker config credentials); install with health.image.registry=<host>/<path>
+	@test -n "$(REGISTRY)" || { echo "usage: make push REGISTRY=<host>/<path>" >&2; exit 2; }
+	$(AGENT_IMAGEBUILD) -out $(AGENT_DIST) -push $(REGISTRY)
 
-image: $(AGENT_DIST)/linux-amd64/kotaemon-health $(AGENT_DIST)/linux-arm64/kotaemon-health ## write the agent image (OCI index amd64+arm64, and a docker tar for this arch) under dist/
-	$(AGENT_IMAGEBUILD) -out $(AGENT_DIST) \
-		-bin amd64=$(AGENT_DIST)/linux-amd64/kotaemon-health -bin arm64=$(AGENT_DIST)/linux-arm64/kotaemon-health
-
-push: $(AGENT_DIST)/linux-amd64/kotaemon-health $(AGENT_DIST)/linux-arm64/kotaemon-health ## push the agent image: make push IMAGE=registry/repo:tag (docker config credentials)
-	@test -n "$(IMAGE)" || { echo "usage: make push IMAGE=registry/repository:tag"; exit 2; }
-	$(AGENT_IMAGEBUILD) -push $(IMAGE) \
-		-bin amd64=$(AGENT_DIST)/linux-amd64/kotaemon-health -bin arm64=$(AGENT_DIST)/linux-arm64/kotaemon-health
+# After a change to the agent (or to the Go toolchain, its modules or the tag), the chart
+# must name the new build: a test fails until this is run and committed.
+pin-agent: ## pin values.yaml's health.image.digest to the agent image this tree builds, then rewrite the docs and golden renders
+	$(AGENT_IMAGEBUILD) -out $(AGENT_DIST) -pin
+	$(MAKE) --no-print-directory docs golden
