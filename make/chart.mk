@@ -17,37 +17,48 @@ CHART_ARCHIVE = $(CURDIR)/dist/kotaemon-$(CHART_VERSION).tgz
 package: $(HELM) ## write the chart archive dist/kotaemon-<version>.tgz (what the deploy suite installs)
 	$(HELM) package $(CHART) --destination dist
 
-# Publishing is for a release (the forge's workflow runs it on a version tag), never CI.
-publish: package ## push the chart archive (helm push oci://REGISTRY) and the agent image to REGISTRY=host/path (credentials: helm registry login, docker config)
+# Publishing is for a release (the forge's workflow runs exactly this on a version tag),
+# never CI; the deploy suite runs it against a registry on the embedded cluster's network
+# and installs the chart from there. The agent image is pushed first, then the archive
+# that names it (dist/publish/: values.yaml's health.image names REGISTRY and the digest).
+PUBLISH_ARCHIVE = $(CURDIR)/dist/publish/kotaemon-$(CHART_VERSION).tgz
+publish: $(HELM) ## push the agent image and the chart that names it to REGISTRY=<host>/<path> (helm registry login and docker config credentials; PLAIN_HTTP=true for a registry without TLS)
 	@test -n "$(REGISTRY)" || { echo "publish: set REGISTRY=<host>/<path>, e.g. your forge's container registry" >&2; exit 2; }
-	$(HELM) push $(CHART_ARCHIVE) oci://$(REGISTRY)
-	$(MAKE) --no-print-directory push IMAGE=$(REGISTRY)/kotaemon-health:$(CHART_VERSION)
+	rm -f $(PUBLISH_ARCHIVE)
+	go run ./cmd/chartrelease publish -chart $(CHART) -registry $(REGISTRY) -out $(dir $(PUBLISH_ARCHIVE))
+	$(HELM) push $(PUBLISH_ARCHIVE) oci://$(REGISTRY)$(if $(filter true,$(PLAIN_HTTP)), --plain-http)
 
 bump: ## set the chart's version (and the agent image tag, which moves with it) to VERSION, APP_VERSION optional; CHANGELOG.md needs a "## VERSION" section first
 	@test -n "$(VERSION)" || { echo "bump: set VERSION=x.y.z" >&2; exit 2; }
 	go run ./cmd/chartrelease bump -chart $(CHART) -changelog CHANGELOG.md -version $(VERSION) $(if $(APP_VERSION),-app-version $(APP_VERSION))
-	$(MAKE) --no-print-directory docs golden
+	$(MAKE) --no-print-directory pin-agent
 
 test-render: $(HELM) $(HELM4) $(HELM_DOCS) $(KUBE_SCORE) $(PROMTOOL) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' ./test/invariants/... ./test/render/...
 
+# The chart from source names no registry for the agent image (the published one does):
+# lint and template as if published to a registry that cannot exist (.test is reserved).
+AS_PUBLISHED = --set health.image.registry=registry.test/kotaemon
+
 lint: $(HELM) ## helm lint --strict with every values file in every health mode, and go vet
 	@for f in values/*.yaml; do for m in wrapper sidecar none; do echo "lint $$f ($$m)"; \
-		$(HELM) lint --strict $(CHART) -f $$f --set health.mode=$$m --kube-version $(KUBE_VERSION) >/dev/null \
-		|| { $(HELM) lint --strict $(CHART) -f $$f --set health.mode=$$m --kube-version $(KUBE_VERSION); exit 1; }; done; done
+		$(HELM) lint --strict $(CHART) -f $$f --set health.mode=$$m $(AS_PUBLISHED) --kube-version $(KUBE_VERSION) >/dev/null \
+		|| { $(HELM) lint --strict $(CHART) -f $$f --set health.mode=$$m $(AS_PUBLISHED) --kube-version $(KUBE_VERSION); exit 1; }; done; done
 	$(MAKE) --no-print-directory vet
 
 template: $(HELM) ## render one environment: make template ENV=prod
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
-	$(HELM) template $(RELEASE) $(CHART) -f $(VALUES_FILE) --namespace $(NAMESPACE) --kube-version $(KUBE_VERSION)
+	$(HELM) template $(RELEASE) $(CHART) -f $(VALUES_FILE) $(AS_PUBLISHED) --namespace $(NAMESPACE) --kube-version $(KUBE_VERSION)
 
 # The main job, in Go (cmd/kotaemonctl, package release): render the chart, put the
 # images it needs where the nodes find them, install or upgrade, and wait until Ready
-# with a line per change (or stop with the cause and the next step). Without KUBECONFIG
-# it brings the embedded cluster up first and imports the images there: the agent's from
-# `make image`, Kotaemon's pulled on this machine's network into a cache outside the
-# clone (without a network it says so and installs nothing). With KUBECONFIG: a kind
-# cluster gets the agent image loaded; REGISTRY=host/path pushes it there (make push).
+# with a line per change (or stop with the cause and the next step). First, in seconds,
+# the preflight: without KUBECONFIG every image but the agent's must be cached or
+# reachable, or nothing is built. Without KUBECONFIG it brings the embedded cluster up
+# and imports the images there: the agent's from `make image` (by its digest),
+# Kotaemon's pulled on this machine's network into a cache outside the clone. With
+# KUBECONFIG: a kind cluster gets the agent image loaded; REGISTRY=host/path pushes it
+# there (make push) and the release pulls it from there.
 KOTAEMONCTL := $(BIN)/kotaemonctl
 INSTALL_ARGS ?=
 TIMEOUT ?= 5m
@@ -60,9 +71,10 @@ $(KOTAEMONCTL):
 
 install: $(KOTAEMONCTL) ## install ENV (default dev) into the cluster in KUBECONFIG, or the embedded local cluster, and wait until Ready
 	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
+	$(KOTAEMONCTL) preflight $(CTL_FLAGS) -f $(VALUES_FILE) $(INSTALL_ARGS)
 	$(MAKE) --no-print-directory image
 	$(if $(strip $(KUBECONFIG)),,$(MAKE) --no-print-directory cluster-up)
-	$(if $(REGISTRY),$(MAKE) --no-print-directory push IMAGE=$(REGISTRY)/$(shell $(AGENT_IMAGEBUILD) -print ref))
+	$(if $(REGISTRY),$(MAKE) --no-print-directory push REGISTRY=$(REGISTRY))
 	$(KOTAEMONCTL) install $(CTL_FLAGS) -f $(VALUES_FILE) -timeout $(TIMEOUT) $(if $(REGISTRY),-registry $(REGISTRY)) $(INSTALL_ARGS)
 
 status: $(KOTAEMONCTL) ## the release, its pods, their probes and the health agent's last state changes
@@ -80,13 +92,15 @@ demo: $(KOTAEMONCTL) ## install the chart with the Kotaemon stand-in and play sl
 docs: $(HELM_DOCS) ## write the chart README (README.md.gotmpl + the values table from values.yaml's `# --` comments)
 	$(HELM_DOCS) --chart-search-root $(CHART) --template-files README.md.gotmpl --sort-values-order file
 
-# The suite builds its images (the agent, the stand-ins, the client) with `go build`
-# inside the cluster's network namespace, where there is no network: DEPLOY_PREFETCH
-# (also run by bench-cluster) fetches their modules and warms the cache first.
+# The suite builds its images (the agent for both architectures, the stand-ins, the
+# client) and runs `make publish` inside the cluster's network namespace, where there is
+# no network: DEPLOY_PREFETCH (also run by bench-cluster) fetches their modules (and the
+# agent's pinned toolchain, when this machine's Go is another) and warms the cache first.
 # Scenarios mostly wait on the kubelet, so many run at once.
 DEPLOY_PARALLEL ?= 16
-DEPLOY_PREFETCH = go build -o /dev/null ./cmd/kotaemon-health && go build -o /dev/null ./cmd/kotaemon-standin \
-	&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient
+DEPLOY_PREFETCH = $(AGENT_IMAGEBUILD) -out $(AGENT_DIST) >/dev/null && go build -o /dev/null ./cmd/kotaemon-standin \
+	&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient \
+	&& go build -o /dev/null ./cmd/chartrelease
 DEPLOY_RUN ?= .
 
 test-deploy: cluster-ensure $(HELM) package ## deploy suite: installs the chart and proves PB-01..PB-10 in a real cluster (KUBECONFIG, or the embedded one); DEPLOY_RUN=regexp picks scenarios

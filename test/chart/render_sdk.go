@@ -21,9 +21,9 @@ type Renderer struct {
 	kube  *chartutil.KubeVersion
 }
 
-// NewRenderer loads the chart once.
+// NewRenderer loads the published chart (Published) once.
 func NewRenderer() (*Renderer, error) {
-	c, err := loader.Load(Dir())
+	c, err := loadPublished()
 	if err != nil {
 		return nil, fmt.Errorf("loading the chart: %w", err)
 	}
@@ -39,13 +39,21 @@ const unguarded = `{{- define "kotaemon.guards" -}}{{- $refuseNothing := true -}
 // schema, no guards. Only for tests that compare the chart's refusals with another
 // judge's (the agent's loader): never a way to install.
 func NewUnguardedRenderer() (*Renderer, error) {
-	c, err := loader.Load(Dir())
+	c, err := loadPublished()
 	if err != nil {
 		return nil, fmt.Errorf("loading the chart: %w", err)
 	}
 	c.Schema = nil
 	c.Templates = append(c.Templates, &helmchart.File{Name: "templates/_0_unguarded.tpl", Data: []byte(unguarded)})
 	return newRenderer(c)
+}
+
+func loadPublished() (*helmchart.Chart, error) {
+	archive, err := Published()
+	if err != nil {
+		return nil, err
+	}
+	return loader.Load(archive)
 }
 
 func newRenderer(c *helmchart.Chart) (*Renderer, error) {

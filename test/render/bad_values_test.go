@@ -159,6 +159,10 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 		{"a check named like the bundled Ollama's", "image:\n  flavour: ollama\nhealth:\n  checks:\n    - {name: bundled-ollama, type: tcp, address: \"db:5432\", critical: true, intervalSeconds: 10, timeoutSeconds: 2}\n", []string{"health.checks[0].name", "bundled Ollama"}, nil},
 		{"an empty Ollama command", "kotaemon:\n  ollama:\n    command: []\n", []string{"/kotaemon/ollama/command"}, nil},
 		{"a mirror with a space", "global:\n  imageRegistry: \"my mirror\"\n", []string{"/global/imageRegistry"}, nil},
+		{"an agent image without a digest", "health:\n  image:\n    digest: \"\"\n", []string{"/health/image/digest"}, nil},
+		{"an agent digest that is not sha256", "health:\n  image:\n    digest: \"md5:0123\"\n", []string{"/health/image/digest"}, nil},
+		{"an agent registry with a scheme", "health:\n  image:\n    registry: \"https://ghcr.io/acme\"\n", []string{"/health/image/registry"}, nil},
+		{"an agent tag with a digest in it", "health:\n  image:\n    tag: \"0.1.0@sha256:00\"\n", []string{"/health/image/tag"}, nil},
 		{"a namespace override that is no name", "namespaceOverride: AI_Team\n", []string{"/namespaceOverride"}, nil},
 	}
 	require.GreaterOrEqual(t, len(cases), 60)

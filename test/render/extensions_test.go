@@ -452,16 +452,19 @@ func TestAMirrorAndPullSecretsReachEveryPod(t *testing.T) {
 		assert.True(t, strings.HasPrefix(c.Image, "mirror.internal:5000/"), "%s: %s", c.Name, c.Image)
 	}
 	assert.Equal(t, "mirror.internal:5000/cinnamon/kotaemon:0.11.3-lite", container(t, m, "kotaemon").Image, "the registry is replaced, the path kept")
-	assert.Equal(t, "mirror.internal:5000/kotaemon-k8s/kotaemon-health:0.1.0", container(t, m, "health-agent").Image, "the agent's repository has no registry: the mirror comes before it")
+	agent := publishedAgent(t)
+	assert.Equal(t, "mirror.internal:5000/kotaemon/kotaemon-health:"+agent.Tag+"@"+agent.Digest, container(t, m, "health-agent").Image,
+		"the agent's registry (registry.test/kotaemon) is replaced, the path kept, the digest still pins it")
 	pull := names(spec.ImagePullSecrets, func(r corev1.LocalObjectReference) string { return r.Name })
 	assert.Equal(t, []string{"shared", "mirror-pull"}, pull, "each once")
 	require.Len(t, m.Pods, 1, "the helm test pod")
 	assert.Equal(t, pull, names(m.Pods[0].Spec.ImagePullSecrets, func(r corev1.LocalObjectReference) string { return r.Name }))
 	assert.True(t, strings.HasPrefix(m.Pods[0].Spec.Containers[0].Image, "mirror.internal:5000/"))
 
-	// The agent's own registry wins over the mirror.
+	// The mirror serves the agent whatever registry the values name: an air-gapped
+	// cluster installs the published chart with one value.
 	m = renderBody(t, body+"health:\n  image:\n    registry: agents.internal\n", "sidecar")
-	assert.Equal(t, "agents.internal/kotaemon-k8s/kotaemon-health:0.1.0", container(t, m, "health-agent").Image)
+	assert.Equal(t, "mirror.internal:5000/kotaemon-health:"+agent.Tag+"@"+agent.Digest, container(t, m, "health-agent").Image)
 }
 
 // The token Secret the chart generates and the pod template change together: the pod

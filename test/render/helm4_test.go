@@ -19,7 +19,7 @@ func helmTemplate(t *testing.T, bin, file, mode string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "template", chart.Release, chart.Dir(), "-f", file,
+	cmd := exec.CommandContext(ctx, bin, "template", chart.Release, published(t), "-f", file,
 		"--set", "health.mode="+mode, "--namespace", "default", "--kube-version", chart.KubeVersion)
 	out, err := cmd.Output()
 	var stderr []byte

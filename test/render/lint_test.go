@@ -17,7 +17,7 @@ func lint(t *testing.T, valuesFile, mode string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
 	opts := &helm.Options{Logger: logger.Discard}
-	args := []string{"--strict", chart.Dir(), "-f", valuesFile, "--kube-version", chart.KubeVersion}
+	args := []string{"--strict", published(t), "-f", valuesFile, "--kube-version", chart.KubeVersion}
 	if mode != "" {
 		args = append(args, "--set", "health.mode="+mode)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"kotaemon-k8s/agentimage"
 	"kotaemon-k8s/test/chart"
 	"kotaemon-k8s/test/invariants"
 )
@@ -62,6 +63,25 @@ func mustRender(t *testing.T, files []string, set map[string]string) *invariants
 	m, err := invariants.Decode([]byte(out))
 	require.NoError(t, err, "strict decode %v %v", files, set)
 	return m
+}
+
+// published is the chart as `make publish` writes it (chart.Published): what every
+// render renders.
+func published(t testing.TB) string {
+	t.Helper()
+	archive, err := chart.Published()
+	require.NoError(t, err)
+	return archive
+}
+
+// publishedAgent is the agent image the published chart pins (values.yaml's digest
+// under chart.Registry).
+func publishedAgent(t testing.TB) agentimage.Pin {
+	t.Helper()
+	pin, err := agentimage.ReadPin(filepath.Join(chart.Dir(), "values.yaml"))
+	require.NoError(t, err)
+	pin.Registry = chart.Registry
+	return pin
 }
 
 // valuesFile names a file of the values directory.

@@ -30,7 +30,7 @@ func TestWrapperModeWrapsTheKotaemonCommandInTheAgent(t *testing.T) {
 	assert.Equal(t, "/app", app.WorkingDir)
 	install := container(t, m, "install-health-agent")
 	assert.Equal(t, []string{"/usr/local/bin/kotaemon-health", "install", "/opt/kotaemon-health/bin"}, install.Command)
-	assert.Equal(t, "kotaemon-k8s/kotaemon-health:0.1.0", install.Image)
+	assert.Equal(t, publishedAgent(t).Ref(), install.Image, "the published registry, by the digest values.yaml pins")
 	assert.Nil(t, install.RestartPolicy, "a plain init container that runs once")
 
 	mounts := map[string]string{}
@@ -352,7 +352,7 @@ func TestNativeSidecarsFallBackToAPlainContainerBefore129(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
 	opts := &helm.Options{SetValues: map[string]string{"health.mode": "sidecar"}, Logger: logger.Discard}
-	out, err := helm.RenderTemplateContextE(t, ctx, opts, chart.Dir(), chart.Release, nil, "--kube-version", "v1.28.9")
+	out, err := helm.RenderTemplateContextE(t, ctx, opts, published(t), chart.Release, nil, "--kube-version", "v1.28.9")
 	require.NoError(t, err)
 	m, err := invariants.Decode([]byte(out))
 	require.NoError(t, err)

@@ -172,6 +172,7 @@ rules read the resolved probes, so custom replacements are held to the same rule
 {{- include "kotaemon.checkGuards" . -}}
 {{- include "kotaemon.authGuards" . -}}
 {{- include "kotaemon.releaseGuards" . -}}
+{{- include "kotaemon.imageGuards" . -}}
 {{- end -}}
 
 {{- define "kotaemon.authGuards" -}}

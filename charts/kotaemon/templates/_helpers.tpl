@@ -50,31 +50,29 @@ app.kubernetes.io/part-of: kotaemon
 {{- end -}}
 
 {{/*
-An image reference through the mirror: global.imageRegistry replaces the registry part of
-a repository (a first segment with a dot or a colon, or localhost) or comes before it.
-Call with (dict "root" . "repository" "..." "registry" "<explicit registry or empty>").
+An image name through the mirror: global.imageRegistry replaces the registry part of a
+name (a first segment with a dot or a colon, or localhost) or comes before a name without
+one. Call with (dict "root" . "name" "..." "official" bool); official: a one-segment
+Docker Hub name is one of Docker Hub's official images, library/<name> in a mirror.
 */}}
 {{- define "kotaemon.mirrored" -}}
-{{- $repo := .repository -}}
+{{- $name := .name -}}
 {{- $mirror := ((.root.Values.global | default dict).imageRegistry | default "") -}}
-{{- if .registry -}}
-{{- printf "%s/%s" .registry $repo -}}
-{{- else if $mirror -}}
-{{- $parts := splitList "/" $repo -}}
+{{- if $mirror -}}
+{{- $parts := splitList "/" $name -}}
 {{- $first := first $parts -}}
 {{- $hasRegistry := and (gt (len $parts) 1) (or (contains "." $first) (contains ":" $first) (eq $first "localhost")) -}}
 {{- if $hasRegistry }}{{ $parts = rest $parts }}{{ end -}}
-{{- /* Docker Hub's official images are library/<name> in a mirror, however they were written. */ -}}
-{{- if and (eq (len $parts) 1) (or (not $hasRegistry) (has $first (list "docker.io" "index.docker.io"))) }}{{ $parts = prepend $parts "library" }}{{ end -}}
+{{- if and .official (eq (len $parts) 1) (or (not $hasRegistry) (has $first (list "docker.io" "index.docker.io"))) }}{{ $parts = prepend $parts "library" }}{{ end -}}
 {{- printf "%s/%s" (trimSuffix "/" $mirror) (join "/" $parts) -}}
 {{- else -}}
-{{- $repo -}}
+{{- $name -}}
 {{- end -}}
 {{- end -}}
 
 {{- define "kotaemon.image" -}}
 {{- $tag := .Values.image.tag | default (printf "%s-%s" .Chart.AppVersion .Values.image.flavour) -}}
-{{- $repo := include "kotaemon.mirrored" (dict "root" . "repository" .Values.image.repository "registry" "") -}}
+{{- $repo := include "kotaemon.mirrored" (dict "root" . "name" .Values.image.repository "official" true) -}}
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" $repo .Values.image.digest -}}
 {{- else -}}
@@ -82,14 +80,15 @@ Call with (dict "root" . "repository" "..." "registry" "<explicit registry or em
 {{- end -}}
 {{- end -}}
 
+{{/*
+The agent image, always by digest: <registry>/<repository>:<tag>@<digest>, through the
+mirror. kotaemon.imageGuards has refused a release that names no registry or no digest.
+*/}}
 {{- define "kotaemon.agentImage" -}}
 {{- $img := .Values.health.image -}}
-{{- $repo := include "kotaemon.mirrored" (dict "root" . "repository" $img.repository "registry" $img.registry) -}}
-{{- if $img.digest -}}
-{{- printf "%s@%s" $repo $img.digest -}}
-{{- else -}}
-{{- printf "%s:%s" $repo (toString $img.tag) -}}
-{{- end -}}
+{{- $name := $img.repository -}}
+{{- if $img.registry }}{{ $name = printf "%s/%s" (trimSuffix "/" $img.registry) $img.repository }}{{ end -}}
+{{- printf "%s:%s@%s" (include "kotaemon.mirrored" (dict "root" . "name" $name "official" false)) (toString $img.tag) $img.digest -}}
 {{- end -}}
 
 {{/* Pull secrets of every pod: imagePullSecrets and global.imagePullSecrets, each once. */}}
