@@ -49,6 +49,7 @@ const (
 var (
 	pkiDir        = filepath.Join(StateDir, "pki")
 	confDir       = filepath.Join(StateDir, "config")
+	registryHosts = filepath.Join(confDir, "registry-hosts")
 	pidDir        = filepath.Join(StateDir, "pids")
 	etcdDir       = filepath.Join(StateDir, "etcd")
 	kubeletDir    = filepath.Join(StateDir, "kubelet")

@@ -85,7 +85,7 @@ func writeKubeconfig(path, id string) error {
 
 // writeConfigs renders every configuration file the components read.
 func (o Options) writeConfigs() error {
-	for _, d := range []string{confDir, cniConfDir, cniIPAMDir, kubeletDir, etcdDir, containerdDir, ctrdStateDir} {
+	for _, d := range []string{confDir, registryHosts, cniConfDir, cniIPAMDir, kubeletDir, etcdDir, containerdDir, ctrdStateDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -112,7 +112,9 @@ func (o Options) writeConfigs() error {
 
 // containerdConfig: restrict_oom_score_adj because this VM lacks CAP_SYS_RESOURCE (runc
 // cannot set negative scores), cgroupfs because there is no systemd, a locally built
-// pause image because nothing may be pulled.
+// pause image because nothing may be pulled from outside; registries on the cluster's
+// own network are configured per host in registry-hosts (read at every pull, see
+// TrustRegistry).
 func containerdConfig() string {
 	return fmt.Sprintf(`version = 2
 root = %q
@@ -139,7 +141,9 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = %q
-`, containerdDir, ctrdStateDir, ctrdSocket, filepath.Join(containerdDir, "opt"), PauseImage, cniConfDir)
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = %q
+`, containerdDir, ctrdStateDir, ctrdSocket, filepath.Join(containerdDir, "opt"), PauseImage, cniConfDir, registryHosts)
 }
 
 func cniConfig() string {

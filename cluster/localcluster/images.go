@@ -97,3 +97,30 @@ func HasImage(ref string) (bool, error) {
 	}
 	return strings.TrimSpace(out) == full, nil
 }
+
+// TagImage gives the image named src in the cluster's containerd the name dst too (an
+// existing dst is moved): e.g. name@digest, the name the kubelet's runtime looks a
+// name:tag@digest reference up by.
+func TagImage(src, dst string) error {
+	_, err := run("ctr", "--address", ctrdSocket, "-n", "k8s.io", "images", "tag", "--force", src, dst)
+	return err
+}
+
+// TrustRegistry lets the cluster's containerd pull from a plain-HTTP registry at
+// hostport, which must be on the cluster's own network (the node address): containerd
+// reads the host's configuration at every pull, so this takes effect at once. The
+// returned function removes it.
+func TrustRegistry(hostport string) (remove func() error, err error) {
+	dir := filepath.Join(registryHosts, hostport)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	// containerd 1.6 refuses a hosts.toml without a [host] table ("invalid `host` tree")
+	// and then falls back to HTTPS: the host entry is what makes it pull over HTTP.
+	url := "http://" + hostport
+	hosts := fmt.Sprintf("# a registry on the cluster's own network, without TLS\nserver = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", url, url)
+	if err := os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(hosts), 0o644); err != nil {
+		return nil, err
+	}
+	return func() error { return os.RemoveAll(dir) }, nil
+}
