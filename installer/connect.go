@@ -38,8 +38,7 @@ type Cluster struct {
 // cluster's API server are made inside its network namespace (the host has no route to
 // it); inside that namespace (`localcluster exec`) they are plain.
 func Connect(kubeconfig, repo string) (*Cluster, error) {
-	// KUBECONFIG may also name the embedded cluster's own file (cluster-up prints it).
-	embedded := kubeconfig == "" || os.Getenv("KOTAEMON_CLUSTER") == "embedded" || sameFile(kubeconfig, localcluster.DefaultKubeconfig(repo))
+	embedded := IsEmbedded(kubeconfig, repo)
 	if kubeconfig == "" {
 		kubeconfig = localcluster.DefaultKubeconfig(repo)
 		if _, err := os.Stat(kubeconfig); err != nil {
@@ -77,6 +76,12 @@ func Connect(kubeconfig, repo string) (*Cluster, error) {
 		c.Nodes.Kind = kind
 	}
 	return c, nil
+}
+
+// IsEmbedded reports whether kubeconfig means the embedded cluster of the clone at repo:
+// none at all, or the embedded cluster's own file (cluster-up prints it).
+func IsEmbedded(kubeconfig, repo string) bool {
+	return kubeconfig == "" || os.Getenv("KOTAEMON_CLUSTER") == "embedded" || sameFile(kubeconfig, localcluster.DefaultKubeconfig(repo))
 }
 
 // getter is the connection for the helm SDK with namespace as the default of every

@@ -46,6 +46,13 @@ func (c *Cluster) Install(ctx context.Context, o Options, puller *nodeimages.Pul
 	if err != nil {
 		return nil, err
 	}
+	ns := o.Namespace
+	if plan.Workload.Namespace != "" {
+		ns = plan.Workload.Namespace // the chart's namespaceOverride
+	}
+	if err := c.CheckNeeds(ctx, plan, ns); err != nil {
+		return nil, err
+	}
 	if err := c.EnsureImages(ctx, plan, o, puller, out); err != nil {
 		return nil, err
 	}
@@ -64,10 +71,6 @@ func (c *Cluster) Install(ctx context.Context, o Options, puller *nodeimages.Pul
 	timeout := o.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
-	}
-	ns := o.Namespace
-	if w.Namespace != "" {
-		ns = w.Namespace // the chart's namespaceOverride
 	}
 	return plan, c.WaitReady(ctx, ns, w, begin, w.Startup+timeout, out)
 }

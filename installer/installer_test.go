@@ -18,7 +18,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"kotaemon-k8s/agentimage"
 	"kotaemon-k8s/nodeimages"
+	"kotaemon-k8s/ociimage"
 )
 
 var chartDir = filepath.Join("..", "charts", "kotaemon")
@@ -36,9 +38,49 @@ probes:
   startup: {expectedSeconds: 20, safetyFactor: 1.5, periodSeconds: 2, timeoutSeconds: 2}
 `
 
+// pinned is the agent image as the chart's values.yaml pins it.
+func pinned(t *testing.T) agentimage.Pin {
+	t.Helper()
+	pin, err := agentimage.ReadPin(filepath.Join(chartDir, "values.yaml"))
+	require.NoError(t, err)
+	return pin
+}
+
+// fakeAgentArchive writes an agent image archive of two small files where `make image`
+// would, and returns its directory and its digest.
+func fakeAgentArchive(t *testing.T) (dir, digest string) {
+	t.Helper()
+	dir = t.TempDir()
+	bins := map[string]string{}
+	for _, arch := range agentimage.Archs {
+		bins[arch] = filepath.Join(dir, arch)
+		require.NoError(t, os.WriteFile(bins[arch], []byte("agent for "+arch), 0o644))
+	}
+	tag := pinned(t).Tag
+	idx, err := ociimage.Binary("x", agentimage.Path, bins).Index()
+	require.NoError(t, err)
+	d, err := idx.Digest()
+	require.NoError(t, err)
+	require.NoError(t, ociimage.WriteOCITar(agentimage.ArchivePath(dir, tag), "localhost/kotaemon-health:"+tag, idx))
+	return dir, d.String()
+}
+
+// agentRef is the agent image the plan renders.
+func agentRef(t *testing.T, p *Plan) string {
+	t.Helper()
+	for _, ref := range p.Images {
+		if strings.Contains(ref, "/"+agentimage.Repository+":") {
+			return ref
+		}
+	}
+	t.Fatalf("no agent image among %v", p.Images)
+	return ""
+}
+
 func TestRenderFindsTheWorkloadItsImagesAndTheStartupBudget(t *testing.T) {
 	t.Parallel()
-	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", ValuesFiles: []string{valuesFile(t, demoTimings)}}
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", ValuesFiles: []string{valuesFile(t, demoTimings)},
+		Set: []string{"health.image.registry=registry.test/team"}}
 	p, err := Render(o, nil, "v1.34.0")
 	require.NoError(t, err)
 	assert.Equal(t, "Deployment", p.Workload.Kind)
@@ -48,8 +90,10 @@ func TestRenderFindsTheWorkloadItsImagesAndTheStartupBudget(t *testing.T) {
 	assert.Equal(t, 30*time.Second, p.Workload.Startup)
 	assert.Equal(t, int32(15), p.Workload.StartupThreshold)
 	assert.Equal(t, "kotaemon", p.Workload.ProbedContainer)
-	agent, tag := p.agentImage()
-	assert.Equal(t, "kotaemon-k8s/kotaemon-health:"+tag, agent)
+	pin := pinned(t)
+	pin.Registry = "registry.test/team"
+	assert.Equal(t, pin.Ref(), agentRef(t, p), "the values' registry, the chart's pinned digest")
+	assert.Nil(t, p.Agent, "the nodes pull it: this install delivers no agent image")
 	assert.Len(t, p.Images, 2, "the agent's and Kotaemon's; the test hook uses the agent's: %v", p.Images)
 	assert.Equal(t, "ns", p.Workload.Namespace, "the wait watches where the chart put the pods")
 
@@ -60,28 +104,42 @@ func TestRenderFindsTheWorkloadItsImagesAndTheStartupBudget(t *testing.T) {
 	assert.Equal(t, "elsewhere", p.Workload.Namespace)
 }
 
-func TestOnTheEmbeddedClusterNothingIsPulledByTheNodes(t *testing.T) {
+// The embedded cluster's nodes pull nothing: the agent image is loaded from `make
+// image`'s archive and rendered by that archive's digest under a name nobody publishes.
+func TestOnTheEmbeddedClusterTheAgentImageIsLoadedByItsDigestAndNothingIsPulled(t *testing.T) {
 	t.Parallel()
-	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns"}
+	images, digest := fakeAgentArchive(t)
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Images: images}
 	p, err := Render(o, &Cluster{Embedded: true}, "v1.34.0")
 	require.NoError(t, err)
 	for _, c := range append(p.Workload.Pod.InitContainers, p.Workload.Pod.Containers...) {
 		assert.Equal(t, corev1.PullNever, c.ImagePullPolicy, c.Name)
 	}
+	want := agentimage.Pin{Registry: agentimage.LocalRegistry, Repository: agentimage.Repository, Tag: pinned(t).Tag, Digest: digest}
+	assert.Equal(t, want.Ref(), agentRef(t, p))
+	require.NotNil(t, p.Agent)
+	assert.Equal(t, want, *p.Agent)
+	assert.Equal(t, agentimage.ArchivePath(images, want.Tag), p.AgentArchive)
 }
 
+// REGISTRY=... make install pushed the archive's build: the release names that registry
+// and that build's digest.
 func TestARegistryIsWhereTheAgentImageComesFrom(t *testing.T) {
 	t.Parallel()
-	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Registry: "127.0.0.1:5000/team"}
+	images, digest := fakeAgentArchive(t)
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Registry: "127.0.0.1:5000/team", Images: images}
 	p, err := Render(o, nil, "v1.34.0")
 	require.NoError(t, err)
-	agent, _ := p.agentImage()
-	assert.True(t, strings.HasPrefix(agent, "127.0.0.1:5000/team/kotaemon-k8s/kotaemon-health:"), agent)
+	want := agentimage.Pin{Registry: "127.0.0.1:5000/team", Repository: agentimage.Repository, Tag: pinned(t).Tag, Digest: digest}
+	assert.Equal(t, want.Ref(), agentRef(t, p))
+	var out bytes.Buffer
+	require.NoError(t, (&Cluster{}).EnsureImages(context.Background(), p, o, nodeimages.New(&out), &out))
+	assert.Contains(t, out.String(), "image "+want.Ref()+": pulled by the nodes from the registry 127.0.0.1:5000/team")
 }
 
 func TestBadValuesAreRefusedBeforeAnythingReachesTheCluster(t *testing.T) {
 	t.Parallel()
-	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Set: []string{"probes.startup.safetyFactor=0.5"}}
+	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Set: []string{"probes.startup.safetyFactor=0.5", "health.image.registry=registry.test"}}
 	_, err := Render(o, nil, "v1.34.0")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "safetyFactor")
@@ -91,16 +149,23 @@ func TestBadValuesAreRefusedBeforeAnythingReachesTheCluster(t *testing.T) {
 // image has no way to the nodes: the install stops naming it and the ways on.
 func TestAnUnreachableAgentImageStopsTheInstall(t *testing.T) {
 	t.Parallel()
-	p, err := Render(Options{Chart: chartDir, Release: "kh", Namespace: "ns"}, nil, "v1.34.0")
-	require.NoError(t, err)
-	var out bytes.Buffer
-	err = (&Cluster{}).EnsureImages(context.Background(), p, Options{}, nodeimages.New(&out), &out)
+	_, err := Render(Options{Chart: chartDir, Release: "kh", Namespace: "ns"}, nil, "v1.34.0")
 	var needs *NeedsImageError
 	require.True(t, errors.As(err, &needs), "%v", err)
-	assert.Contains(t, err.Error(), "kotaemon-k8s/kotaemon-health")
+	assert.Contains(t, err.Error(), "kotaemon-health:"+pinned(t).Tag+"@"+pinned(t).Digest)
 	assert.Contains(t, err.Error(), "REGISTRY=")
+	assert.Contains(t, err.Error(), "published chart")
 	assert.Contains(t, err.Error(), "kind")
 	assert.Contains(t, err.Error(), "Nothing was installed.")
+}
+
+// Without `make image`'s archive, the embedded cluster has no agent image to load.
+func TestAMissingAgentArchiveStopsTheInstall(t *testing.T) {
+	t.Parallel()
+	_, err := Render(Options{Chart: chartDir, Release: "kh", Namespace: "ns", Images: t.TempDir()}, &Cluster{Embedded: true}, "v1.34.0")
+	var needs *NeedsImageError
+	require.True(t, errors.As(err, &needs), "%v", err)
+	assert.Contains(t, err.Error(), "make image")
 }
 
 // waiterFor is a waiter on a fake cluster holding objs, with a clock the test moves.
@@ -254,5 +319,5 @@ func TestAnAgentImageFromTheValuesRegistryIsPulledByTheNodes(t *testing.T) {
 	require.NoError(t, err)
 	var out bytes.Buffer
 	require.NoError(t, (&Cluster{}).EnsureImages(context.Background(), p, o, nodeimages.New(&out), &out))
-	assert.Contains(t, out.String(), "from the registry 127.0.0.1:5000/team/kotaemon-k8s/kotaemon-health")
+	assert.Contains(t, out.String(), "image 127.0.0.1:5000/team/kotaemon-health:"+pinned(t).Tag+"@"+pinned(t).Digest+": pulled by the nodes")
 }

@@ -19,6 +19,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/yaml"
 	sigsyaml "sigs.k8s.io/yaml"
+
+	"kotaemon-k8s/agentimage"
 )
 
 // Options say what to install where.
@@ -28,11 +30,11 @@ type Options struct {
 	Namespace   string   // created when absent
 	ValuesFiles []string // in order, later ones winning
 	Set         []string // key=value, after the files (helm --set)
-	// Images is the directory of `make image`'s archives (the agent's), for clusters
-	// whose nodes are loaded rather than pulled from.
+	// Images is the directory of `make image`'s archive of the agent image, for clusters
+	// whose nodes are loaded rather than pulled from, and for its digest.
 	Images string
 	// Registry, when set, is where the agent image was pushed (`make push`): the
-	// release pulls it from there (health.image.registry).
+	// release pulls it from there (health.image.registry, and that build's digest).
 	Registry string
 	// Timeout bounds the wait for Ready beyond the start-up budget (0: 5 minutes).
 	Timeout time.Duration
@@ -46,6 +48,13 @@ type Plan struct {
 	// Images are every image the release's pods use (the workload's and the test
 	// hooks'), each once, in order of appearance.
 	Images []string
+	// Agent is the agent image this install delivers (loaded into the nodes, or pushed
+	// by `make push`), and AgentArchive its archive; nil when the values name where the
+	// nodes pull it from (the published chart, or a registry of the user's).
+	Agent        *agentimage.Pin
+	AgentArchive string
+	// Docs are the rendered objects (hooks included), one YAML document each.
+	Docs [][]byte
 }
 
 // Workload is the Deployment running Kotaemon (the only workload the chart renders).
@@ -68,20 +77,58 @@ func (o Options) values(c *Cluster) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var extra []string
 	if c != nil && c.Embedded {
 		// Nothing is pulled by the embedded cluster's nodes: images are imported first.
-		extra = append(extra, "image.pullPolicy=Never", "health.image.pullPolicy=Never")
-	}
-	if o.Registry != "" {
-		extra = append(extra, "health.image.registry="+o.Registry)
-	}
-	for _, kv := range extra {
-		if err := strvals.ParseInto(kv, vals); err != nil {
-			return nil, fmt.Errorf("%s: %w", kv, err)
+		for _, kv := range []string{"image.pullPolicy=Never", "health.image.pullPolicy=Never"} {
+			if err := strvals.ParseInto(kv, vals); err != nil {
+				return nil, fmt.Errorf("%s: %w", kv, err)
+			}
 		}
 	}
 	return vals, nil
+}
+
+// agentSource decides where the nodes get the agent image: the registry `make push`
+// wrote it to (o.Registry), the nodes' own stores on the embedded cluster and kind
+// (loaded from `make image`'s archive), or, when neither applies, wherever the values
+// say (a published chart names its registry). It sets the values for the first two.
+func (o Options) agentSource(p *Plan, c *Cluster) error {
+	all, err := chartutil.CoalesceValues(p.Chart, p.Values) // the chart's defaults under the user's
+	if err != nil {
+		return err
+	}
+	img := all.AsMap()["health"].(map[string]any)["image"].(map[string]any)
+	tag := fmt.Sprint(img["tag"])
+	local := c != nil && (c.Embedded || c.Nodes.Kind != "")
+	if o.Registry == "" && !local {
+		registry, _ := img["registry"].(string)
+		mirror, _ := all.AsMap()["global"].(map[string]any)["imageRegistry"].(string)
+		if registry == "" && mirror == "" {
+			return &NeedsImageError{Ref: fmt.Sprintf("%s:%s@%v", img["repository"], tag, img["digest"]),
+				Why: "the chart names no registry for it (health.image.registry), and this cluster is neither the embedded one nor kind",
+				Next: []string{
+					"push it to a registry your nodes pull from: REGISTRY=<registry host>/<path> make install (it runs make push and sets health.image.registry)",
+					"or install the published chart, which names its registry",
+					"or use a kind cluster (KUBECONFIG with a kind-* context): make install loads the image into its nodes",
+					"or leave KUBECONFIG unset: make install uses the embedded cluster",
+				}}
+		}
+		return nil
+	}
+	archive, pin, err := agentimage.ReadArchive(o.Images, tag)
+	if err != nil {
+		return &NeedsImageError{Ref: agentimage.Repository + ":" + tag, Why: err.Error(), Next: []string{"build it: make image"}}
+	}
+	if o.Registry != "" {
+		pin.Registry = o.Registry
+	}
+	for _, kv := range []string{"health.image.registry=" + pin.Registry, "health.image.digest=" + pin.Digest} {
+		if err := strvals.ParseInto(kv, p.Values); err != nil {
+			return fmt.Errorf("%s: %w", kv, err)
+		}
+	}
+	p.Agent, p.AgentArchive = &pin, archive
+	return nil
 }
 
 // Render renders the chart client-side (nothing reaches the cluster) for kubeVersion.
@@ -94,6 +141,10 @@ func Render(o Options, c *Cluster, kubeVersion string) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	p := &Plan{Chart: ch, Values: vals}
+	if err := o.agentSource(p, c); err != nil {
+		return nil, err
+	}
 	inst := action.NewInstall(&action.Configuration{})
 	inst.ClientOnly, inst.DryRun, inst.Replace = true, true, true
 	inst.ReleaseName, inst.Namespace = o.Release, o.Namespace
@@ -104,11 +155,10 @@ func Render(o Options, c *Cluster, kubeVersion string) (*Plan, error) {
 		}
 		inst.KubeVersion = kv
 	}
-	rel, err := inst.Run(ch, vals)
+	rel, err := inst.Run(ch, p.Values)
 	if err != nil {
 		return nil, fmt.Errorf("rendering the chart: %w", err)
 	}
-	p := &Plan{Chart: ch, Values: vals}
 	docs := []string{rel.Manifest}
 	for _, h := range rel.Hooks {
 		docs = append(docs, h.Manifest)
@@ -139,6 +189,7 @@ func (p *Plan) read(manifest string) error {
 		if err := sigsyaml.Unmarshal(doc, &head); err != nil || head.Kind == "" {
 			continue
 		}
+		p.Docs = append(p.Docs, doc)
 		var spec *corev1.PodSpec
 		switch head.Kind {
 		case "Deployment":

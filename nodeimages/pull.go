@@ -111,6 +111,28 @@ func (p *Puller) Cached(ref string) (string, bool, error) {
 	return tar, true, nil
 }
 
+// Recorded reports whether the cache holds a pull of ref (its tarball is verified when
+// it is used, by Cached).
+func (p *Puller) Recorded(ref string) bool {
+	r, err := parse(ref)
+	if err != nil {
+		return false
+	}
+	_, err = readRecord(filepath.Join(p.dir(r), "record.json"))
+	return err == nil
+}
+
+// Reachable asks ref's registry for the platform's image, bounded by Reach, and pulls
+// nothing: an UnreachableError says why it cannot be pulled from here.
+func (p *Puller) Reachable(ctx context.Context, ref string) error {
+	r, err := parse(ref)
+	if err != nil {
+		return err
+	}
+	_, _, err = p.resolve(ctx, r)
+	return err
+}
+
 // Fetch returns a docker-archive tarball of ref: the cached one when it verifies, else
 // one pulled now with progress on Out.
 func (p *Puller) Fetch(ctx context.Context, ref string) (string, error) {

@@ -25,6 +25,7 @@ import (
 const usage = `usage: kotaemonctl <command> [flags]
 
 commands:
+  preflight  before anything is built: can the release's images reach the nodes?
   install    install or upgrade the release and wait until it is Ready
   status     the release, its pods, their probes and the agent's last state changes
   uninstall  remove the release (the data PVC stays)
@@ -80,15 +81,23 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 	var c common
 	c.register(fs)
 	switch cmd {
-	case "install":
+	case "install", "preflight":
 		var o installer.Options
 		var files, sets listFlag
 		fs.StringVar(&o.Chart, "chart", "charts/kotaemon", "the chart's directory")
 		fs.Var(&files, "f", "values file (repeatable, later ones win)")
 		fs.Var(&sets, "set", "key=value after the files (repeatable)")
-		fs.StringVar(&o.Images, "images", "dist", "directory of `make image`'s archives")
+		fs.StringVar(&o.Images, "images", "dist", "directory of `make image`'s archive")
 		fs.StringVar(&o.Registry, "registry", "", "registry the agent image was pushed to (make push); sets health.image.registry")
 		fs.DurationVar(&o.Timeout, "timeout", 5*time.Minute, "wait for Ready this long beyond the start-up budget")
+		if cmd == "preflight" {
+			if err := fs.Parse(args); err != nil {
+				return err
+			}
+			o.Release, o.Namespace, o.ValuesFiles, o.Set = c.release, c.namespace, files, sets
+			embedded := installer.IsEmbedded(os.Getenv("KUBECONFIG"), c.repo)
+			return installer.Preflight(ctx, o, embedded, nodeimages.New(out), out)
+		}
 		cl, err := c.parseAndConnect(fs, args)
 		if err != nil {
 			return err
