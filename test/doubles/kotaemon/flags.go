@@ -74,8 +74,10 @@ func ParseOptions(args []string, getenv func(string) string, usage io.Writer) (O
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
 	}
-	if fs.NArg() > 0 {
-		return Options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	// The chart runs Kotaemon as `<venv>/bin/python app.py`: the image puts the stand-in
+	// where that interpreter is, and the script's name is its one accepted argument.
+	if rest := fs.Args(); len(rest) > 0 && !(len(rest) == 1 && rest[0] == Script) {
+		return Options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(rest, " "))
 	}
 	return o, o.Validate()
 }

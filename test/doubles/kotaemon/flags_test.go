@@ -47,6 +47,8 @@ func TestParseOptions(t *testing.T) {
 		{name: "NaN seconds", args: []string{"--drain=NaN"}, wantErr: "out of range"},
 		{name: "zero workers", args: []string{"--workers=0"}, wantErr: "workers"},
 		{name: "stray argument", args: []string{"serve"}, wantErr: "unexpected arguments: serve"},
+		{name: "run as the chart runs Kotaemon: python app.py", args: []string{"app.py"}, want: func(*Options) {}},
+		{name: "the script and more", args: []string{"app.py", "serve"}, wantErr: "unexpected arguments: app.py serve"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
