@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"regexp"
 	"runtime"
 	"strconv"
@@ -19,7 +20,6 @@ import (
 
 	"kotaemon-k8s/installer"
 	"kotaemon-k8s/nodeimages"
-	"kotaemon-k8s/ociimage"
 	"kotaemon-k8s/test/chart"
 )
 
@@ -33,23 +33,17 @@ func (r *release) runInstall(layers ...layer) (string, error) {
 	r.t.Helper()
 	c, err := installer.Connect(os.Getenv("KUBECONFIG"), chart.Root())
 	require.NoError(r.t, err)
-	images := r.t.TempDir()
-	if !c.Embedded {
-		// Clusters loaded from archives (kind) get the agent's from where `make image`
-		// would have written it.
-		agent := agentProgram(r.t)
-		_, tag := splitRef(agent.Ref)
-		require.NoError(r.t, ociimage.WriteProgramTar(".", agent, ociimage.AgentArchive(images, tag, runtime.GOARCH)))
-	}
 	var out bytes.Buffer
 	puller := &nodeimages.Puller{CacheDir: r.t.TempDir(), Platform: v1.Platform{OS: "linux", Architecture: runtime.GOARCH},
 		Out: &out, Reach: 5 * time.Second}
 	o := installer.Options{Chart: chartArchive(r.t), Release: releaseName, Namespace: r.ns, ValuesFiles: r.files(layers),
-		Images: images, Timeout: 2 * time.Minute}
+		Images: r.im.agentArchiveDir, Timeout: 2 * time.Minute} // the installer loads the agent (or finds it) by its digest
 	r.tl.Mark("kotaemonctl-install", strings.Join(o.ValuesFiles, " "))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	begin := time.Now()
 	_, err = c.Install(ctx, o, puller, &out)
+	r.installTook = time.Since(begin)
 	r.t.Logf("install printed:\n%s\nand returned: %v", out.String(), err)
 	return out.String(), err
 }
@@ -101,7 +95,6 @@ func TestInstallWithoutTheImageSaysSoWithinSeconds(t *testing.T) {
 	t.Parallel()
 	r := newRelease(t, "install-noimage")
 	absent := parseLayer(`image: {repository: "127.0.0.1:1/absent", tag: "1"}`)
-	begin := time.Now()
 	_, err := r.runInstall(imagesLayer(r.im), absent, standinLayer("wrapper", 8000), fastProbes)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "127.0.0.1:1/absent:1")
@@ -110,10 +103,8 @@ func TestInstallWithoutTheImageSaysSoWithinSeconds(t *testing.T) {
 		assert.Contains(t, err.Error(), "make load-images IMAGES=")
 		assert.Contains(t, err.Error(), "make demo")
 		assert.Contains(t, err.Error(), "Nothing was installed.")
-		assert.Less(t, time.Since(begin), 30*time.Second, "said within seconds")
-		secrets, lerr := r.c.Client.CoreV1().Secrets(r.ns).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
-		require.NoError(t, lerr)
-		assert.Empty(t, secrets.Items, "no release was recorded")
+		assert.Less(t, r.installTook, 30*time.Second, "said within seconds")
+		r.assertNothingInstalled()
 		return
 	}
 	var stuck *installer.StuckError
@@ -157,16 +148,46 @@ func TestInstallStopsWhenTheStartupBudgetRunsOut(t *testing.T) {
 	linesIn(t, out, "of the 16s budget used (", "restart 1")
 }
 
-// A claim no provisioner can serve stops the wait naming the claim, the class and the
-// classes the cluster has.
-func TestInstallStopsOnAClaimThatStaysPending(t *testing.T) {
+// A StorageClass the cluster does not have is named before anything is installed: a
+// claim of it would stay Pending, and the pod with it. (A class that exists but cannot
+// provision stops the wait instead, naming the claim: a unit test of the wait.)
+func TestInstallNamesAStorageClassTheClusterLacksBeforeInstalling(t *testing.T) {
 	t.Parallel()
 	r := newRelease(t, "install-pvc")
 	_, err := r.runInstall(imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes,
 		parseLayer(`persistence: {storageClass: absent-class}`))
-	var stuck *installer.StuckError
-	require.True(t, errors.As(err, &stuck), "%v", err)
-	assert.Contains(t, stuck.Cause, "PersistentVolumeClaim kh-kotaemon-data stays Pending (StorageClass absent-class)")
-	assert.Contains(t, stuck.Next, "persistence.storageClass")
-	assert.Contains(t, stuck.Next, "it has ")
+	var missing *installer.MissingError
+	require.True(t, errors.As(err, &missing), "%v", err)
+	assert.Equal(t, []string{"StorageClass absent-class (the PersistentVolumeClaim kh-kotaemon-data): not found"}, missing.Missing)
+	r.assertNothingInstalled()
+}
+
+// values/prod.yaml on a cluster that has none of what the file lists at its top: the
+// install names every missing object, with what needs it, and installs nothing.
+func TestInstallOfAFileWhoseNeedsAreMissingNamesThemAndInstallsNothing(t *testing.T) {
+	t.Parallel()
+	r := newRelease(t, "install-needs")
+	prod := readValues(t, filepath.Join(chart.ValuesDir(), "prod.yaml"))
+	_, err := r.runInstall(prod, imagesLayer(r.im), standinLayer("wrapper", 8000))
+	var missing *installer.MissingError
+	require.True(t, errors.As(err, &missing), "%v", err)
+	require.Len(t, missing.Missing, 5, "%s", err)
+	for i, want := range []string{
+		"Namespace ingress-nginx (a peer of the NetworkPolicy kh-kotaemon): not found",
+		"Namespace monitoring (a peer of the NetworkPolicy kh-kotaemon",
+		"Secret kotaemon-api-keys in namespace " + r.ns + " with the key OPENAI_API_KEY (",
+		"Secret kotaemon-tls in namespace " + r.ns + " (the TLS certificate of the Ingress kh-kotaemon): not found",
+		"Service llm-gateway in namespace ai (the critical check llm (readiness fails until it answers)): not found",
+	} {
+		assert.Contains(t, missing.Missing[i], want)
+	}
+	r.assertNothingInstalled()
+}
+
+// assertNothingInstalled: helm recorded no release in the namespace.
+func (r *release) assertNothingInstalled() {
+	r.t.Helper()
+	secrets, err := r.c.Client.CoreV1().Secrets(r.ns).List(context.Background(), metav1.ListOptions{LabelSelector: "owner=helm"})
+	require.NoError(r.t, err)
+	assert.Empty(r.t, secrets.Items, "no release was recorded")
 }

@@ -37,10 +37,10 @@ func (l layer) write(t testing.TB, dir, name string) string {
 // imagesLayer points the chart at the images this repository built and loaded.
 func imagesLayer(im images) layer {
 	repo, tag := splitRef(im.standin)
-	agentRepo, agentTag := splitRef(im.agent)
 	return layer{
-		"image":  map[string]any{"repository": repo, "tag": tag, "pullPolicy": "IfNotPresent"},
-		"health": map[string]any{"image": map[string]any{"repository": agentRepo, "tag": agentTag, "pullPolicy": "IfNotPresent"}},
+		"image": map[string]any{"repository": repo, "tag": tag, "pullPolicy": "IfNotPresent"},
+		"health": map[string]any{"image": map[string]any{"registry": im.agent.Registry, "repository": im.agent.Repository,
+			"tag": im.agent.Tag, "digest": im.agent.Digest, "pullPolicy": "IfNotPresent"}},
 	}
 }
 

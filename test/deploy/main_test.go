@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"kotaemon-k8s/test/chart"
+	"kotaemon-k8s/test/kube"
 )
 
 func TestMain(m *testing.M) {
@@ -23,5 +24,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	kube.RemoveTemp()
+	os.Exit(code)
 }

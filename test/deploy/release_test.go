@@ -36,6 +36,9 @@ type release struct {
 	dir    string
 	layers int
 	opts   *helm.Options
+	// installTook is how long the last runInstall's install took (its preparation not
+	// counted).
+	installTook time.Duration
 }
 
 // newRelease connects, loads the images, and prepares a namespace that is diagnosed
@@ -43,10 +46,17 @@ type release struct {
 func newRelease(t *testing.T, prefix string) *release {
 	t.Helper()
 	c := kube.Connect(t, "make test-deploy")
-	im := loadImages(t, c)
-	ns := c.Namespace(t, prefix)
+	r := releaseIn(t, c, c.Namespace(t, prefix))
+	r.im = loadImages(t, c)
+	return r
+}
+
+// releaseIn is a release in the namespace ns, diagnosed when the test fails, with a
+// timeline of it, and no images loaded.
+func releaseIn(t *testing.T, c *kube.Cluster, ns string) *release {
+	t.Helper()
 	c.DiagnoseOnFailure(t, ns)
-	r := &release{t: t, c: c, ns: ns, im: im, dir: t.TempDir()}
+	r := &release{t: t, c: c, ns: ns, dir: t.TempDir()}
 	r.tl = c.Record(t, ns)
 	kubectl := k8s.NewKubectlOptions("", c.Kubeconfig, ns)
 	kubectl.Logger = logger.Discard

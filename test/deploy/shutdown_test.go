@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -163,18 +164,18 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 		return st.InFlight >= 1, fmt.Sprintf("in flight: %d", st.InFlight)
 	})
 
+	// The app may drain and exit while `helm upgrade` still runs on a loaded machine, and
+	// then its state can no longer be read: it is watched from before the upgrade.
+	seen := r.watchSigterm(old)
 	upgradeAt := time.Now()
 	r.upgrade(rollout(1))
 	var sigterm time.Time // on the test's clock
-	kube.Await(t, "the app gets SIGTERM", p.grace+statusSlack, func(ctx context.Context) (bool, string) {
-		st, onTestClock, err := r.stateOnTestClock(ctx, old)
-		if err != nil {
-			return false, err.Error()
+	kube.Await(t, "the app gets SIGTERM", p.grace+statusSlack, func(context.Context) (bool, string) {
+		at, last := seen()
+		if at.IsZero() {
+			return false, last
 		}
-		if st.SigtermAt == nil {
-			return false, "no SIGTERM yet"
-		}
-		sigterm = onTestClock(*st.SigtermAt)
+		sigterm = at
 		return true, ""
 	})
 	r.tl.Mark("app-sigterm", sigterm.UTC().Format(time.RFC3339Nano))
@@ -206,5 +207,46 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 		// Refused or unroutable while the proxy had no rule yet: never a request that
 		// reached a pod and failed.
 		assert.Contains(t, l, "dial tcp", "only connections that never opened are retried before the request got through")
+	}
+}
+
+// watchSigterm reads the stand-in's state in pod a few times a second, each read bounded
+// on its own, until the state shows SIGTERM or the test ends. It returns when the app got
+// SIGTERM (on the test's clock; zero while it has not) and the last read's outcome.
+func (r *release) watchSigterm(pod string) func() (time.Time, string) {
+	var mu sync.Mutex
+	var at time.Time
+	last := "no read yet"
+	ctx, cancel := context.WithCancel(context.Background())
+	r.t.Cleanup(cancel)
+	go func() {
+		for ctx.Err() == nil {
+			rctx, rcancel := context.WithTimeout(ctx, 3*time.Second)
+			st, onTestClock, err := r.stateOnTestClock(rctx, pod)
+			rcancel()
+			mu.Lock()
+			switch {
+			case err != nil:
+				last = err.Error()
+			case st.SigtermAt == nil:
+				last = "no SIGTERM yet"
+			default:
+				at, last = onTestClock(*st.SigtermAt), "SIGTERM"
+			}
+			done := !at.IsZero()
+			mu.Unlock()
+			if done {
+				return
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+	}()
+	return func() (time.Time, string) {
+		mu.Lock()
+		defer mu.Unlock()
+		return at, last
 	}
 }

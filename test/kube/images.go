@@ -8,7 +8,9 @@ import (
 	"sync"
 	"testing"
 
+	"kotaemon-k8s/agentimage"
 	"kotaemon-k8s/cluster/localcluster"
+	"kotaemon-k8s/nodeimages"
 	"kotaemon-k8s/ociimage"
 )
 
@@ -86,4 +88,58 @@ func (c *Cluster) load(p ociimage.Program, dir string) (string, error) {
 		return p.Ref, nil
 	}
 	return "", fmt.Errorf("cannot put images into the cluster of context %q: set %s to a registry its nodes pull from (images are pushed there), or use the embedded cluster or kind", c.Context, RegistryEnv)
+}
+
+var (
+	agentOnce    sync.Once
+	agentPin     agentimage.Pin
+	agentArchive string
+	agentErr     error
+)
+
+// LoadAgent builds the agent's release image from this tree (as `make image` does, both
+// architectures, its digest that of any build of the tree) and puts it where the nodes
+// find it by that digest: pushed to $KOTAEMON_IMAGE_REGISTRY when set, else loaded into
+// the embedded cluster's or kind's nodes under the name nobody publishes. It returns the
+// pin to render the chart with and the directory that holds the image's archive where
+// `make image` writes it (for the installer), once per test process (RemoveTemp removes
+// the directory).
+func (c *Cluster) LoadAgent(t testing.TB, tag string) (agentimage.Pin, string) {
+	t.Helper()
+	agentOnce.Do(func() { agentPin, agentErr = c.loadAgent(tag) })
+	if agentErr != nil {
+		t.Fatalf("the agent image: %v", agentErr)
+	}
+	return agentPin, filepath.Dir(agentArchive)
+}
+
+func (c *Cluster) loadAgent(tag string) (agentimage.Pin, error) {
+	dir, err := os.MkdirTemp("", "kube-agent-")
+	if err != nil {
+		return agentimage.Pin{}, err
+	}
+	im, err := agentimage.Build(".", filepath.Join(dir, "bin"), tag)
+	if err != nil {
+		return agentimage.Pin{}, err
+	}
+	if agentArchive, err = im.WriteArchive(filepath.Join(dir, "dist")); err != nil {
+		return agentimage.Pin{}, err
+	}
+	if registry := os.Getenv(RegistryEnv); registry != "" {
+		return im.Push(registry)
+	}
+	nodes := nodeimages.Target{Embedded: c.Embedded}
+	if kind, ok := c.KindName(); ok && !c.Embedded {
+		nodes.Kind = kind
+	}
+	pin := im.Pin(agentimage.LocalRegistry)
+	_, err = nodes.LoadPinned(agentArchive, pin)
+	return pin, err
+}
+
+// RemoveTemp removes what LoadAgent kept for the test process; TestMain calls it last.
+func RemoveTemp() {
+	if agentArchive != "" {
+		os.RemoveAll(filepath.Dir(filepath.Dir(agentArchive)))
+	}
 }
