@@ -235,7 +235,7 @@ func (d *Demo) install(ctx context.Context) error {
 		return err
 	}
 	d.plan = plan
-	d.window = windowsOf(plan.Workload.Pod)
+	d.window = windowsOf(plan.Workload)
 	pod, err := d.currentPod(ctx)
 	if err != nil {
 		return err
@@ -247,7 +247,7 @@ func (d *Demo) install(ctx context.Context) error {
 
 // currentPod is the release's running pod.
 func (d *Demo) currentPod(ctx context.Context) (*corev1.Pod, error) {
-	sel := labels.SelectorFromSet(d.plan.Workload.Selector).String()
+	sel := labels.SelectorFromSet(d.plan.Target.Selector).String()
 	list, err := d.Cluster.Client.CoreV1().Pods(d.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return nil, err
@@ -257,7 +257,7 @@ func (d *Demo) currentPod(ctx context.Context) (*corev1.Pod, error) {
 			return &list.Items[i], nil
 		}
 	}
-	return nil, fmt.Errorf("no pod of %s/%s", d.plan.Workload.Kind, d.plan.Workload.Name)
+	return nil, fmt.Errorf("no pod of %s/%s", d.plan.Target.Kind, d.plan.Target.Name)
 }
 
 // proxy is the base URL of a pod's port through the API server.

@@ -10,35 +10,26 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kotaemon-k8s/installer"
+	"kotaemon-k8s/release"
 	"kotaemon-k8s/test/doubles/dependency"
 	"kotaemon-k8s/test/doubles/kotaemon"
 )
 
-// windows are the rendered probes' failure windows (period x failureThreshold).
+// windows are the rendered probes' failure windows (package release's figures).
 type windows struct {
 	readiness, liveness, startup time.Duration
 }
 
-func windowsOf(pod corev1.PodSpec) windows {
-	var w windows
-	win := func(p *corev1.Probe) time.Duration {
-		if p == nil {
-			return 0
-		}
-		return time.Duration(max(p.PeriodSeconds, 1)*max(p.FailureThreshold, 1)) * time.Second
+func windowsOf(w *release.Workload) windows {
+	var out windows
+	if p := w.Probes[release.Readiness]; p != nil {
+		out.readiness = p.FailureWindow()
 	}
-	for _, c := range pod.Containers {
-		if c.ReadinessProbe != nil {
-			w.readiness = win(c.ReadinessProbe)
-		}
-		if c.LivenessProbe != nil {
-			w.liveness = win(c.LivenessProbe)
-		}
-		if c.StartupProbe != nil {
-			w.startup = win(c.StartupProbe)
-		}
+	if p := w.Probes[release.Liveness]; p != nil {
+		out.liveness = p.FailureWindow()
 	}
-	return w
+	out.startup = w.StartupBudget()
+	return out
 }
 
 func (w windows) String() string {

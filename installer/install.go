@@ -47,8 +47,8 @@ func (c *Cluster) Install(ctx context.Context, o Options, puller *nodeimages.Pul
 		return nil, err
 	}
 	ns := o.Namespace
-	if plan.Workload.Namespace != "" {
-		ns = plan.Workload.Namespace // the chart's namespaceOverride
+	if plan.Target.Namespace != "" {
+		ns = plan.Target.Namespace // the chart's namespaceOverride
 	}
 	if err := c.CheckNeeds(ctx, plan, ns); err != nil {
 		return nil, err
@@ -61,10 +61,10 @@ func (c *Cluster) Install(ctx context.Context, o Options, puller *nodeimages.Pul
 	if err != nil {
 		return nil, err
 	}
-	w := plan.Workload
+	w := plan.Target
 	budget := "no startupProbe"
-	if w.Startup > 0 {
-		budget = fmt.Sprintf("start-up budget %s: startupProbe %d x %ds on %s", w.Startup, w.StartupThreshold, w.StartupPeriod, w.ProbedContainer)
+	if w.Startup != nil {
+		budget = fmt.Sprintf("start-up budget %s: startupProbe %d x %ds on %s", w.Budget(), w.Startup.FailureThreshold, w.Startup.PeriodSeconds, w.probed())
 	}
 	fmt.Fprintf(out, "%s %s revision %d in namespace %s: %s/%s, %s\n",
 		map[bool]string{true: "installed", false: "upgraded"}[rel.Version == 1], rel.Name, rel.Version, o.Namespace, w.Kind, w.Name, budget)
@@ -72,7 +72,7 @@ func (c *Cluster) Install(ctx context.Context, o Options, puller *nodeimages.Pul
 	if timeout <= 0 {
 		timeout = 5 * time.Minute
 	}
-	return plan, c.WaitReady(ctx, ns, w, begin, w.Startup+timeout, out)
+	return plan, c.WaitReady(ctx, ns, w, begin, w.Budget()+timeout, out)
 }
 
 // apply installs the release, or upgrades it when it exists; it does not wait.
@@ -85,7 +85,7 @@ func (c *Cluster) apply(ctx context.Context, o Options, plan *Plan) (*helmreleas
 	if errors.Is(err, driver.ErrReleaseNotFound) {
 		inst := action.NewInstall(cfg)
 		inst.ReleaseName, inst.Namespace, inst.CreateNamespace = o.Release, o.Namespace, true
-		rel, err := inst.RunWithContext(ctx, plan.Chart, plan.Values)
+		rel, err := inst.RunWithContext(ctx, plan.Chart.Chart, plan.Values)
 		if err != nil {
 			return nil, fmt.Errorf("helm install %s: %w", o.Release, err)
 		}
@@ -96,7 +96,7 @@ func (c *Cluster) apply(ctx context.Context, o Options, plan *Plan) (*helmreleas
 	}
 	up := action.NewUpgrade(cfg)
 	up.Namespace = o.Namespace
-	rel, err := up.RunWithContext(ctx, o.Release, plan.Chart, plan.Values)
+	rel, err := up.RunWithContext(ctx, o.Release, plan.Chart.Chart, plan.Values)
 	if err != nil {
 		return nil, fmt.Errorf("helm upgrade %s: %w", o.Release, err)
 	}

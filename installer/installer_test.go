@@ -21,6 +21,7 @@ import (
 	"kotaemon-k8s/agentimage"
 	"kotaemon-k8s/nodeimages"
 	"kotaemon-k8s/ociimage"
+	"kotaemon-k8s/release"
 )
 
 var chartDir = filepath.Join("..", "charts", "kotaemon")
@@ -83,25 +84,25 @@ func TestRenderFindsTheWorkloadItsImagesAndTheStartupBudget(t *testing.T) {
 		Set: []string{"health.image.registry=registry.test/team"}}
 	p, err := Render(o, nil, "v1.34.0")
 	require.NoError(t, err)
-	assert.Equal(t, "Deployment", p.Workload.Kind)
-	assert.Equal(t, "kh-kotaemon", p.Workload.Name)
-	assert.Equal(t, "kh", p.Workload.Selector["app.kubernetes.io/instance"])
+	assert.Equal(t, "Deployment", p.Target.Kind)
+	assert.Equal(t, "kh-kotaemon", p.Target.Name)
+	assert.Equal(t, "kh", p.Target.Selector["app.kubernetes.io/instance"])
 	// 20 s x 1.5 = 30 s in periods of 2 s: 15 failures allowed.
-	assert.Equal(t, 30*time.Second, p.Workload.Startup)
-	assert.Equal(t, int32(15), p.Workload.StartupThreshold)
-	assert.Equal(t, "kotaemon", p.Workload.ProbedContainer)
+	assert.Equal(t, 30*time.Second, p.Target.Budget())
+	assert.Equal(t, int32(15), p.Target.Startup.FailureThreshold)
+	assert.Equal(t, "kotaemon", p.Target.probed())
 	pin := pinned(t)
 	pin.Registry = "registry.test/team"
 	assert.Equal(t, pin.Ref(), agentRef(t, p), "the values' registry, the chart's pinned digest")
 	assert.Nil(t, p.Agent, "the nodes pull it: this install delivers no agent image")
 	assert.Len(t, p.Images, 2, "the agent's and Kotaemon's; the test hook uses the agent's: %v", p.Images)
-	assert.Equal(t, "ns", p.Workload.Namespace, "the wait watches where the chart put the pods")
+	assert.Equal(t, "ns", p.Target.Namespace, "the wait watches where the chart put the pods")
 
 	// namespaceOverride moves the pods; the wait follows them.
 	o.ValuesFiles = append(o.ValuesFiles, valuesFile(t, "namespaceOverride: elsewhere\n"))
 	p, err = Render(o, nil, "v1.34.0")
 	require.NoError(t, err)
-	assert.Equal(t, "elsewhere", p.Workload.Namespace)
+	assert.Equal(t, "elsewhere", p.Target.Namespace)
 }
 
 // The embedded cluster's nodes pull nothing: the agent image is loaded from `make
@@ -112,7 +113,8 @@ func TestOnTheEmbeddedClusterTheAgentImageIsLoadedByItsDigestAndNothingIsPulled(
 	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", Images: images}
 	p, err := Render(o, &Cluster{Embedded: true}, "v1.34.0")
 	require.NoError(t, err)
-	for _, c := range append(p.Workload.Pod.InitContainers, p.Workload.Pod.Containers...) {
+	spec := p.Workload.Deployment.Spec.Template.Spec
+	for _, c := range append(spec.InitContainers, spec.Containers...) {
 		assert.Equal(t, corev1.PullNever, c.ImagePullPolicy, c.Name)
 	}
 	want := agentimage.Pin{Registry: agentimage.LocalRegistry, Repository: agentimage.Repository, Tag: pinned(t).Tag, Digest: digest}
@@ -187,8 +189,8 @@ func waiterFor(t *testing.T, objs ...any) (*waiter, *bytes.Buffer, *time.Time) {
 	begin := time.Unix(1000, 0)
 	now := begin
 	var out bytes.Buffer
-	w := Workload{Kind: "Deployment", Name: "kh", Selector: map[string]string{"app": "kh"}, ProbedContainer: "app",
-		Startup: 20 * time.Second, StartupThreshold: 10, StartupPeriod: 2}
+	startup := &release.Probe{Probe: &corev1.Probe{PeriodSeconds: 2, FailureThreshold: 10}, Container: &corev1.Container{Name: "app"}}
+	w := Target{Kind: "Deployment", Name: "kh", Selector: map[string]string{"app": "kh"}, Startup: startup}
 	wt := &waiter{c: &Cluster{Client: cs}, ns: "ns", w: w, begin: begin, out: &out, now: func() time.Time { return now }, seen: map[string]*podView{}}
 	wt.logTail = func(context.Context, string, string) string { return "    panic: models not found" }
 	return wt, &out, &now
@@ -301,13 +303,20 @@ func TestAClaimIsStuckOnlyWithAWarningThatLasts(t *testing.T) {
 
 func TestDescribeProbe(t *testing.T) {
 	t.Parallel()
+	c := &corev1.Container{Name: "agent", Ports: []corev1.ContainerPort{{Name: "app", ContainerPort: 7860}, {Name: "health", ContainerPort: 8000}}}
 	p := &corev1.Probe{PeriodSeconds: 10, TimeoutSeconds: 3, FailureThreshold: 3}
-	p.HTTPGet = &corev1.HTTPGetAction{Path: "/health/ready"}
-	p.HTTPGet.Port.IntVal = 8000
-	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)", describeProbe(p, nil))
-	p.HTTPGet.Port = intstr.FromString("health")
-	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)",
-		describeProbe(p, []corev1.ContainerPort{{Name: "app", ContainerPort: 7860}, {Name: "health", ContainerPort: 8000}}))
+	p.HTTPGet = &corev1.HTTPGetAction{Path: "/health/ready", Port: intstr.FromString("health")}
+	c.ReadinessProbe = p
+	d := &appsv1.Deployment{Spec: appsv1.DeploymentSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: []corev1.Container{*c}}}}}
+	d.Spec.Template.Spec.Containers[0].Name = release.AppContainer
+	w := release.WorkloadOf(d)
+	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window 30s)", describeProbe(w.Probes[release.Readiness]),
+		"a named port shown as its number")
+	p.HTTPGet.Port = intstr.FromInt32(8000)
+	p.TimeoutSeconds, p.FailureThreshold = 0, 0
+	d.Spec.Template.Spec.Containers[0].ReadinessProbe = p
+	assert.Equal(t, "GET :8000/health/ready every 10s, timeout 1s, 3 failures (window 30s)", describeProbe(release.WorkloadOf(d).Probes[release.Readiness]),
+		"fields left empty are the API's defaults")
 }
 
 // An agent image the values already point at a registry for is the user's to publish:

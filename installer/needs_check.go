@@ -7,6 +7,8 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"kotaemon-k8s/release"
 )
 
 // MissingError is a release that needs what the cluster does not have: installing it
@@ -27,7 +29,7 @@ func (e *MissingError) Error() string {
 // CheckNeeds asks the cluster for every need of the plan (namespace: the release's) and
 // returns a MissingError naming each one it lacks, with what refers to it.
 func (c *Cluster) CheckNeeds(ctx context.Context, p *Plan, namespace string) error {
-	needs, err := p.Needs()
+	needs, err := p.Manifest.Needs()
 	if err != nil {
 		return err
 	}
@@ -48,7 +50,7 @@ func (c *Cluster) CheckNeeds(ctx context.Context, p *Plan, namespace string) err
 }
 
 // described names the need with its namespace spelled out.
-func described(n Need, namespace string) string {
+func described(n release.Need, namespace string) string {
 	if n.Namespace == "" && (n.Kind == "Secret" || n.Kind == "ConfigMap" || n.Kind == "Service" || n.Kind == "PersistentVolumeClaim") {
 		n.Namespace = namespace
 	}
@@ -56,7 +58,7 @@ func described(n Need, namespace string) string {
 }
 
 // lacks says what of n the cluster lacks ("" when it has it).
-func (c *Cluster) lacks(ctx context.Context, n Need, namespace string) (string, error) {
+func (c *Cluster) lacks(ctx context.Context, n release.Need, namespace string) (string, error) {
 	ns := n.Namespace
 	if ns == "" {
 		ns = namespace

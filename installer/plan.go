@@ -1,26 +1,14 @@
 package installer
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
-	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 	"helm.sh/helm/v3/pkg/strvals"
-	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/yaml"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/agentimage"
+	"kotaemon-k8s/release"
 )
 
 // Options say what to install where.
@@ -40,11 +28,14 @@ type Options struct {
 	Timeout time.Duration
 }
 
-// Plan is what the chart renders for these options: the workload and the images.
+// Plan is what the chart renders for these options: the objects, the workload and the
+// images.
 type Plan struct {
-	Chart    *chart.Chart
+	Chart    *release.Chart
 	Values   map[string]any
-	Workload Workload
+	Manifest *release.Manifest
+	Workload *release.Workload
+	Target   Target
 	// Images are every image the release's pods use (the workload's and the test
 	// hooks'), each once, in order of appearance.
 	Images []string
@@ -53,27 +44,42 @@ type Plan struct {
 	// nodes pull it from (the published chart, or a registry of the user's).
 	Agent        *agentimage.Pin
 	AgentArchive string
-	// Docs are the rendered objects (hooks included), one YAML document each.
-	Docs [][]byte
 }
 
-// Workload is the Deployment running Kotaemon (the only workload the chart renders).
-type Workload struct {
+// Target is what the wait watches: the Deployment running Kotaemon (the only workload
+// the chart renders) and the startup probe whose budget the progress lines count.
+type Target struct {
 	Kind, Name string
 	Namespace  string // as rendered (namespaceOverride); empty: the release's
 	Selector   map[string]string
-	Pod        corev1.PodSpec
-	// Startup is the start-up budget of the probed container: initialDelay +
-	// failureThreshold x period of its startupProbe (0 without one).
-	Startup          time.Duration
-	ProbedContainer  string
-	StartupThreshold int32
-	StartupPeriod    int32
+	Startup    *release.Probe // nil without a startup probe
+}
+
+// targetOf is the wait's view of the rendered workload.
+func targetOf(w *release.Workload) Target {
+	d := w.Deployment
+	return Target{Kind: "Deployment", Name: d.Name, Namespace: d.Namespace, Selector: d.Spec.Selector.MatchLabels, Startup: w.Probes[release.Startup]}
+}
+
+// Budget is the start-up budget (0 without a startup probe).
+func (t Target) Budget() time.Duration {
+	if t.Startup == nil {
+		return 0
+	}
+	return t.Startup.Window()
+}
+
+// probed is the container the startup probe sits on ("" without one).
+func (t Target) probed() string {
+	if t.Startup == nil {
+		return ""
+	}
+	return t.Startup.Container.Name
 }
 
 // values merges the files and --set pairs, then what the target cluster needs.
 func (o Options) values(c *Cluster) (map[string]any, error) {
-	vals, err := (&values.Options{ValueFiles: o.ValuesFiles, Values: o.Set}).MergeValues(getter.Providers{})
+	vals, err := release.MergeValues(o.ValuesFiles, o.Set)
 	if err != nil {
 		return nil, err
 	}
@@ -93,16 +99,16 @@ func (o Options) values(c *Cluster) (map[string]any, error) {
 // (loaded from `make image`'s archive), or, when neither applies, wherever the values
 // say (a published chart names its registry). It sets the values for the first two.
 func (o Options) agentSource(p *Plan, c *Cluster) error {
-	all, err := chartutil.CoalesceValues(p.Chart, p.Values) // the chart's defaults under the user's
+	all, err := p.Chart.Defaults(p.Values)
 	if err != nil {
 		return err
 	}
-	img := all.AsMap()["health"].(map[string]any)["image"].(map[string]any)
+	img := all["health"].(map[string]any)["image"].(map[string]any)
 	tag := fmt.Sprint(img["tag"])
 	local := c != nil && (c.Embedded || c.Nodes.Kind != "")
 	if o.Registry == "" && !local {
 		registry, _ := img["registry"].(string)
-		mirror, _ := all.AsMap()["global"].(map[string]any)["imageRegistry"].(string)
+		mirror, _ := all["global"].(map[string]any)["imageRegistry"].(string)
 		if registry == "" && mirror == "" {
 			return &NeedsImageError{Ref: fmt.Sprintf("%s:%s@%v", img["repository"], tag, img["digest"]),
 				Why: "the chart names no registry for it (health.image.registry), and this cluster is neither the embedded one nor kind",
@@ -133,9 +139,9 @@ func (o Options) agentSource(p *Plan, c *Cluster) error {
 
 // Render renders the chart client-side (nothing reaches the cluster) for kubeVersion.
 func Render(o Options, c *Cluster, kubeVersion string) (*Plan, error) {
-	ch, err := loader.Load(o.Chart)
+	ch, err := release.Load(o.Chart, kubeVersion)
 	if err != nil {
-		return nil, fmt.Errorf("loading the chart %s: %w", o.Chart, err)
+		return nil, err
 	}
 	vals, err := o.values(c)
 	if err != nil {
@@ -145,92 +151,18 @@ func Render(o Options, c *Cluster, kubeVersion string) (*Plan, error) {
 	if err := o.agentSource(p, c); err != nil {
 		return nil, err
 	}
-	inst := action.NewInstall(&action.Configuration{})
-	inst.ClientOnly, inst.DryRun, inst.Replace = true, true, true
-	inst.ReleaseName, inst.Namespace = o.Release, o.Namespace
-	if kubeVersion != "" {
-		kv, err := chartutil.ParseKubeVersion(kubeVersion)
-		if err != nil {
-			return nil, err
-		}
-		inst.KubeVersion = kv
-	}
-	rel, err := inst.Run(ch, p.Values)
+	r, err := ch.Render(o.Release, o.Namespace, p.Values)
 	if err != nil {
 		return nil, fmt.Errorf("rendering the chart: %w", err)
 	}
-	docs := []string{rel.Manifest}
-	for _, h := range rel.Hooks {
-		docs = append(docs, h.Manifest)
+	if p.Manifest, err = r.Decode(); err != nil {
+		return nil, fmt.Errorf("reading the rendered chart: %w", err)
 	}
-	for _, d := range docs {
-		if err := p.read(d); err != nil {
-			return nil, err
-		}
+	p.Workload, _ = release.FindWorkload(p.Manifest)
+	if p.Workload == nil {
+		return nil, errors.New("the chart rendered no Kotaemon Deployment")
 	}
-	if p.Workload.Kind == "" {
-		return nil, errors.New("the chart rendered no Deployment")
-	}
+	p.Target = targetOf(p.Workload)
+	p.Images = p.Manifest.Images()
 	return p, nil
-}
-
-// read takes the workload and the images out of a multi-document manifest.
-func (p *Plan) read(manifest string) error {
-	r := yaml.NewYAMLReader(bufio.NewReader(bytes.NewBufferString(manifest)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		var head struct{ Kind string }
-		if err := sigsyaml.Unmarshal(doc, &head); err != nil || head.Kind == "" {
-			continue
-		}
-		p.Docs = append(p.Docs, doc)
-		var spec *corev1.PodSpec
-		switch head.Kind {
-		case "Deployment":
-			var d appsv1.Deployment
-			if err := sigsyaml.Unmarshal(doc, &d); err != nil {
-				return err
-			}
-			p.setWorkload(&d)
-			spec = &d.Spec.Template.Spec
-		case "Pod":
-			var pod corev1.Pod
-			if err := sigsyaml.Unmarshal(doc, &pod); err != nil {
-				return err
-			}
-			spec = &pod.Spec
-		default:
-			continue
-		}
-		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
-			p.addImage(c.Image)
-		}
-	}
-}
-
-func (p *Plan) addImage(ref string) {
-	for _, r := range p.Images {
-		if r == ref {
-			return
-		}
-	}
-	p.Images = append(p.Images, ref)
-}
-
-func (p *Plan) setWorkload(d *appsv1.Deployment) {
-	w := Workload{Kind: "Deployment", Name: d.Name, Namespace: d.Namespace, Selector: d.Spec.Selector.MatchLabels, Pod: d.Spec.Template.Spec}
-	for _, c := range w.Pod.Containers {
-		if sp := c.StartupProbe; sp != nil {
-			w.ProbedContainer = c.Name
-			w.StartupThreshold, w.StartupPeriod = max(sp.FailureThreshold, 1), max(sp.PeriodSeconds, 1)
-			w.Startup = time.Duration(sp.InitialDelaySeconds+w.StartupThreshold*w.StartupPeriod) * time.Second
-		}
-	}
-	p.Workload = w
 }

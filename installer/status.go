@@ -12,8 +12,9 @@ import (
 	"helm.sh/helm/v3/pkg/action"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+
+	"kotaemon-k8s/release"
 )
 
 // Status writes the release, its pods, their probes and the agent's last state changes.
@@ -32,8 +33,21 @@ func (c *Cluster) Status(ctx context.Context, namespace, name string, out io.Wri
 	if ov, _ := rel.Config["namespaceOverride"].(string); ov != "" {
 		podNamespace = ov // the chart put its objects there
 	}
-	pods, err := c.Client.CoreV1().Pods(podNamespace).List(ctx, metav1.ListOptions{
-		LabelSelector: "app.kubernetes.io/instance=" + name + ",app.kubernetes.io/component=app"})
+	selector := "app.kubernetes.io/instance=" + name + ",app.kubernetes.io/component=app"
+	deps, err := c.Client.AppsV1().Deployments(podNamespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+	if err != nil {
+		return err
+	}
+	for i := range deps.Items {
+		if w := release.WorkloadOf(&deps.Items[i]); w != nil {
+			for _, kind := range release.Kinds {
+				if p := w.Probes[kind]; p != nil {
+					fmt.Fprintf(out, "%-9s probe on %s: %s\n", kind, p.Container.Name, describeProbe(p))
+				}
+			}
+		}
+	}
+	pods, err := c.Client.CoreV1().Pods(podNamespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if err != nil {
 		return err
 	}
@@ -43,18 +57,8 @@ func (c *Cluster) Status(ctx context.Context, namespace, name string, out io.Wri
 	for i := range pods.Items {
 		p := &pods.Items[i]
 		fmt.Fprintf(out, "\npod %s: %s, Ready %v\n", p.Name, p.Status.Phase, podReady(p))
-		for _, s := range p.Status.ContainerStatuses {
+		for _, s := range append(append([]corev1.ContainerStatus{}, p.Status.InitContainerStatuses...), p.Status.ContainerStatuses...) {
 			fmt.Fprintf(out, "  container %s: %s, restarts %d\n", s.Name, containerState(s), s.RestartCount)
-		}
-		for _, ct := range p.Spec.Containers {
-			for _, pr := range []struct {
-				kind  string
-				probe *corev1.Probe
-			}{{"startup", ct.StartupProbe}, {"readiness", ct.ReadinessProbe}, {"liveness", ct.LivenessProbe}} {
-				if pr.probe != nil {
-					fmt.Fprintf(out, "  %-9s probe on %s: %s\n", pr.kind, ct.Name, describeProbe(pr.probe, ct.Ports))
-				}
-			}
 		}
 		changes := StateChanges(ctx, c.Client, p, time.Time{})
 		if len(changes) > 5 {
@@ -87,27 +91,18 @@ func containerState(s corev1.ContainerStatus) string {
 }
 
 // describeProbe is "GET :8000/health/ready every 10s, timeout 3s, 3 failures (window
-// 30s)"; a named port is shown as its number (ports: the container's).
-func describeProbe(p *corev1.Probe, ports []corev1.ContainerPort) string {
-	port := func(v intstr.IntOrString) string {
-		for _, cp := range ports {
-			if v.Type == intstr.String && cp.Name == v.StrVal {
-				return fmt.Sprint(cp.ContainerPort)
-			}
-		}
-		return v.String()
-	}
+// 30s)", the port resolved to its number.
+func describeProbe(p *release.Probe) string {
 	what := "exec"
 	switch {
 	case p.HTTPGet != nil:
-		what = fmt.Sprintf("GET :%s%s", port(p.HTTPGet.Port), p.HTTPGet.Path)
+		what = fmt.Sprintf("GET :%d%s", p.Port, p.Path)
 	case p.TCPSocket != nil:
-		what = "TCP :" + port(p.TCPSocket.Port)
+		what = fmt.Sprintf("TCP :%d", p.Port)
 	case p.GRPC != nil:
-		what = fmt.Sprintf("gRPC :%d", p.GRPC.Port)
+		what = fmt.Sprintf("gRPC :%d", p.Port)
 	}
-	period, fails := max(p.PeriodSeconds, 1), max(p.FailureThreshold, 1)
-	return fmt.Sprintf("%s every %ds, timeout %ds, %d failures (window %ds)", what, period, max(p.TimeoutSeconds, 1), fails, period*fails)
+	return fmt.Sprintf("%s every %s, timeout %s, %d failures (window %s)", what, p.Period(), p.Timeout(), p.FailureThreshold, p.FailureWindow())
 }
 
 // StateChange is one "state change" line of the health agent.

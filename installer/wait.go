@@ -36,7 +36,7 @@ var imageReasons = []string{"ErrImagePull", "ImagePullBackOff", "ErrImageNeverPu
 type waiter struct {
 	c       *Cluster
 	ns      string
-	w       Workload
+	w       Target
 	begin   time.Time
 	out     io.Writer
 	now     func() time.Time
@@ -60,7 +60,7 @@ type podView struct {
 
 // WaitReady waits until the workload has all its replicas Ready and updated, or until
 // limit has passed since begin, streaming progress to out.
-func (c *Cluster) WaitReady(ctx context.Context, ns string, w Workload, begin time.Time, limit time.Duration, out io.Writer) error {
+func (c *Cluster) WaitReady(ctx context.Context, ns string, w Target, begin time.Time, limit time.Duration, out io.Writer) error {
 	wt := &waiter{c: c, ns: ns, w: w, begin: begin, out: out, now: time.Now, seen: map[string]*podView{}}
 	wt.logTail = wt.lastLogLine
 	ctx, cancel := context.WithDeadline(ctx, begin.Add(limit))
@@ -96,7 +96,7 @@ func (c *Cluster) WaitReady(ctx context.Context, ns string, w Workload, begin ti
 		select {
 		case <-ctx.Done():
 			if ctx.Err() == context.DeadlineExceeded {
-				return &StuckError{Pod: w.Kind + "/" + w.Name, Cause: fmt.Sprintf("not Ready %s after the install (start-up budget %s)", limit.Round(time.Second), w.Startup),
+				return &StuckError{Pod: w.Kind + "/" + w.Name, Cause: fmt.Sprintf("not Ready %s after the install (start-up budget %s)", limit.Round(time.Second), w.Budget()),
 					Next: "look at `make status` and `kubectl -n " + ns + " describe pod`; raise the wait with TIMEOUT=10m when a slow image pull is the cause"}
 			}
 			return ctx.Err()
@@ -196,7 +196,7 @@ func (wt *waiter) report(ctx context.Context, p *corev1.Pod) error {
 		if err := wt.waiting(ctx, p, s); err != nil {
 			return err
 		}
-		if s.Name == wt.w.ProbedContainer || (wt.w.ProbedContainer == "" && len(p.Status.ContainerStatuses) == 1) {
+		if s.Name == wt.w.probed() || (wt.w.probed() == "" && len(p.Status.ContainerStatuses) == 1) {
 			if err := wt.probed(ctx, p, s, v); err != nil {
 				return err
 			}
@@ -226,7 +226,7 @@ func (wt *waiter) firstSight(p *corev1.Pod) *podView {
 		v.initDone[s.Name] = true
 	}
 	for _, s := range p.Status.ContainerStatuses {
-		if s.Name != wt.w.ProbedContainer {
+		if s.Name != wt.w.probed() {
 			continue
 		}
 		v.restarts = s.RestartCount
@@ -253,7 +253,7 @@ func (wt *waiter) probed(ctx context.Context, p *corev1.Pod, s corev1.ContainerS
 		wt.say("pod %s: container %s %s; restart %d", p.Name, s.Name, last, s.RestartCount)
 		if !v.started && wt.failedStartup(ctx, p) {
 			return &StuckError{Pod: p.Name,
-				Cause: fmt.Sprintf("start-up did not finish within its budget of %s (startupProbe %d x %ds): the kubelet restarted the container", wt.w.Startup, wt.w.StartupThreshold, wt.w.StartupPeriod),
+				Cause: fmt.Sprintf("start-up did not finish within its budget of %s (startupProbe %d x %ds): the kubelet restarted the container", wt.w.Budget(), wt.w.Startup.FailureThreshold, wt.w.Startup.PeriodSeconds),
 				Next:  "measure the start-up (the agent's app_startup_seconds metric; chart README, \"Measuring the start-up\") and raise probes.startup.expectedSeconds in your values file"}
 		}
 		v.running, v.budgetTenths = false, 0
@@ -266,17 +266,17 @@ func (wt *waiter) probed(ctx context.Context, p *corev1.Pod, s corev1.ContainerS
 	if started && !v.started {
 		v.started = true
 		took := wt.now().Sub(v.runningSince).Round(time.Second)
-		if wt.w.Startup > 0 {
-			wt.say("pod %s: start-up done after %s (%d%% of the %s budget)", p.Name, took, int(100*took/wt.w.Startup), wt.w.Startup)
+		if wt.w.Budget() > 0 {
+			wt.say("pod %s: start-up done after %s (%d%% of the %s budget)", p.Name, took, int(100*took/wt.w.Budget()), wt.w.Budget())
 		} else {
 			wt.say("pod %s: started", p.Name)
 		}
 	}
-	if v.running && !v.started && wt.w.Startup > 0 {
+	if v.running && !v.started && wt.w.Budget() > 0 {
 		used := wt.now().Sub(v.runningSince)
-		if tenth := int(10 * used / wt.w.Startup); tenth > v.budgetTenths && tenth < 10 {
+		if tenth := int(10 * used / wt.w.Budget()); tenth > v.budgetTenths && tenth < 10 {
 			v.budgetTenths = tenth
-			wt.say("pod %s: start-up %s of the %s budget used (%d%%)", p.Name, used.Truncate(time.Second), wt.w.Startup, int(100*used/wt.w.Startup))
+			wt.say("pod %s: start-up %s of the %s budget used (%d%%)", p.Name, used.Truncate(time.Second), wt.w.Budget(), int(100*used/wt.w.Budget()))
 		}
 	}
 	return nil

@@ -125,7 +125,7 @@ func TestStampWritesTheRegistryAndTheDigestIntoTheArchive(t *testing.T) {
 	p, err := installer.Render(installer.Options{Chart: archive, Release: "kotaemon", Namespace: "kotaemon"}, nil, versions.Kubernetes)
 	require.NoError(t, err)
 	assert.Contains(t, p.Images, "ghcr.io/acme/kotaemon-health:"+pin.Tag+"@"+pin.Digest)
-	assert.Contains(t, p.Chart.Metadata.Annotations["artifacthub.io/images"], "image: ghcr.io/acme/kotaemon-health:"+pin.Tag+"@"+pin.Digest)
+	assert.Contains(t, p.Chart.Chart.Metadata.Annotations["artifacthub.io/images"], "image: ghcr.io/acme/kotaemon-health:"+pin.Tag+"@"+pin.Digest)
 }
 
 func writePin(t *testing.T, file string, pin agentimage.Pin) {

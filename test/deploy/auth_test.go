@@ -40,7 +40,7 @@ func TestPB09_HealthDetailsAreShownOnlyToAuthenticatedCallers(t *testing.T) {
 			p := probesOf(r.deployment())
 			recordWindows(r.tl, p)
 			pod := r.onePod()
-			r.awaitReady(pod, "with auth on", podStart+window(p.startup))
+			r.awaitReady(pod, "with auth on", podStart+p.startup.Window())
 
 			valid, invalid := r.credentials(mode)
 			got, why := r.pod(context.Background(), pod)

@@ -33,18 +33,18 @@ func TestPB04_ACriticalDependencyOutageTakesThePodOutOfTrafficWithoutARestart(t 
 			p := probesOf(r.deployment())
 			recordWindows(r.tl, p)
 			pod := r.onePod()
-			r.awaitReady(pod, "with the dependency up", podStart+window(p.startup)+checkLag())
+			r.awaitReady(pod, "with the dependency up", podStart+p.startup.Window()+checkLag())
 
 			downAt := time.Now()
 			r.setDependency(deps, dependency.ModeDown, 0)
-			outBound := toFail(p.readiness) + checkLag() + statusSlack
+			outBound := p.readiness.ToFail() + checkLag() + statusSlack
 			out := r.awaitNotReady(pod, "during the outage", outBound)
 			t.Logf("not Ready %s after the outage began (bound %s)", out.Sub(downAt).Round(100*time.Millisecond), outBound)
-			r.holdWithoutRestart(pod, 2*window(p.liveness), stillNotReady)
+			r.holdWithoutRestart(pod, 2*p.liveness.Window(), stillNotReady)
 
 			upAt := time.Now()
 			r.setDependency(deps, dependency.ModeUp, 0)
-			backBound := toPass(p.readiness) + checkLag() + statusSlack
+			backBound := p.readiness.ToPass() + checkLag() + statusSlack
 			back := r.awaitReady(pod, "after the outage", backBound)
 			t.Logf("Ready %s after the dependency came back (bound %s)", back.Sub(upAt).Round(100*time.Millisecond), backBound)
 			r.holdWithoutRestart(pod, time.Second, nil)
@@ -67,10 +67,10 @@ func TestPB05_AFlappingDependencyNeverRestartsThePodAndBoundsItsReadinessChanges
 			p := probesOf(r.deployment())
 			recordWindows(r.tl, p)
 			pod := r.onePod()
-			r.awaitReady(pod, "with the dependency up", podStart+window(p.startup)+checkLag())
+			r.awaitReady(pod, "with the dependency up", podStart+p.startup.Window()+checkLag())
 
-			readinessWindow := seconds(p.readiness.PeriodSeconds) * time.Duration(p.readiness.FailureThreshold)
-			flapping := 3 * window(p.liveness)
+			readinessWindow := p.readiness.FailureWindow()
+			flapping := 3 * p.liveness.Window()
 			start := time.Now()
 			r.setDependency(deps, dependency.ModeFlap, readinessWindow/2)
 			r.holdWithoutRestart(pod, flapping, nil)
@@ -80,7 +80,7 @@ func TestPB05_AFlappingDependencyNeverRestartsThePodAndBoundsItsReadinessChanges
 			limit := int(flapping/readinessWindow) + 1
 			t.Logf("%d NotReady transitions in %s of flapping (limit %d)", drops, flapping, limit)
 			assert.LessOrEqual(t, drops, limit, "readiness changed more often than its failure window allows")
-			r.awaitReady(pod, "after the flapping", toPass(p.readiness)+checkLag()+statusSlack)
+			r.awaitReady(pod, "after the flapping", p.readiness.ToPass()+checkLag()+statusSlack)
 		})
 	}
 }

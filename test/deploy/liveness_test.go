@@ -28,17 +28,17 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 			p := probesOf(r.deployment())
 			recordWindows(r.tl, p)
 			pod := r.onePod()
-			r.awaitReady(pod, "before the fault", podStart+window(p.startup))
+			r.awaitReady(pod, "before the fault", podStart+p.startup.Window())
 			before := r.mustState(pod)
 
 			faultAt := r.fault(pod, kotaemon.FaultDeadlock, 0)
-			decide := toFail(p.liveness) + statusSlack
+			decide := p.liveness.ToFail() + statusSlack
 			kube.Await(t, "the kubelet decides to restart the deadlocked container", decide, func(context.Context) (bool, string) {
 				return len(r.tl.Find("event", "Killing", "", faultAt)) > 0, "no Killing event yet"
 			})
 			killing := r.tl.Find("event", "Killing", "", faultAt)[0]
 			t.Logf("restart decided %s after the deadlock (liveness fails within %s): %s",
-				killing.At.Sub(faultAt).Round(100*time.Millisecond), toFail(p.liveness), killing.Detail)
+				killing.At.Sub(faultAt).Round(100*time.Millisecond), p.liveness.ToFail(), killing.Detail)
 			kube.Await(t, "the container is restarted", p.grace+restartSlack+statusSlack, func(ctx context.Context) (bool, string) {
 				got, why := r.pod(ctx, pod)
 				if got == nil {
@@ -46,7 +46,7 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 				}
 				return kube.ContainerRestarts(got, "kotaemon") >= 1, podSummary(got)
 			})
-			r.awaitReady(pod, "again after the restart", window(p.startup)+toPass(p.readiness)+statusSlack)
+			r.awaitReady(pod, "again after the restart", p.startup.Window()+p.readiness.ToPass()+statusSlack)
 
 			after := r.mustState(pod)
 			assert.NotEqual(t, before.AppID, after.AppID, "a new process answers after the restart")

@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"kotaemon-k8s/test/invariants"
+	"kotaemon-k8s/invariants"
 )
 
 // monitoringOn turns on every monitoring object, with protected metrics, so the scrape
@@ -37,7 +37,7 @@ func TestTheMonitoringObjectsAreAcceptedByTheAPIServer(t *testing.T) {
 			r.c.EnsureMonitoringCRDs(t)
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes, modeLayer(mode), monitoringOn)
 			p := probesOf(r.deployment())
-			r.awaitReady(r.onePod(), "with monitoring on", podStart+window(p.startup))
+			r.awaitReady(r.onePod(), "with monitoring on", podStart+p.startup.Window())
 
 			live := r.liveManifest()
 			byKind := map[string]map[string]any{}

@@ -54,7 +54,7 @@ networkPolicy:
 			p := probesOf(r.deployment())
 			recordWindows(r.tl, p)
 			pod := r.onePod()
-			r.awaitReady(pod, "with the policy on", podStart+window(p.startup))
+			r.awaitReady(pod, "with the policy on", podStart+p.startup.Window())
 			got, why := r.pod(context.Background(), pod)
 			if got == nil {
 				t.Fatal(why)
@@ -79,7 +79,7 @@ networkPolicy:
 				}
 				t.Fatal(err)
 			}
-			r.holdWithoutRestart(pod, 3*window(p.liveness), func(p *corev1.Pod) (bool, string) {
+			r.holdWithoutRestart(pod, 3*p.liveness.Window(), func(p *corev1.Pod) (bool, string) {
 				return kube.PodReady(p), "lost readiness under the policy: " + podSummary(p)
 			})
 			kube.Await(t, "the verdicts still hold after the hold", statusSlack, r.clientVerdicts(want, 3))

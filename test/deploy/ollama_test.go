@@ -43,7 +43,7 @@ kotaemon:
 	pod := r.onePod()
 
 	// Both processes run: the app's stand-in answers its control port, the companion its own.
-	kube.Await(t, "the app and the bundled server both run", podStart+window(p.startup), func(ctx context.Context) (bool, string) {
+	kube.Await(t, "the app and the bundled server both run", podStart+p.startup.Window(), func(ctx context.Context) (bool, string) {
 		if _, err := r.standin(pod).State(ctx); err != nil {
 			return false, "app: " + err.Error()
 		}
@@ -56,7 +56,7 @@ kotaemon:
 	// Readiness: down, and the details name the bundled server's check.
 	// Long enough for two runs of the bundled check (every 10 s, 3 s timeout) and the
 	// readiness probe to pass had the check been up.
-	hold := toPass(p.readiness) + 2*10*time.Second + 3*time.Second
+	hold := p.readiness.ToPass() + 2*10*time.Second + 3*time.Second
 	r.holdWithoutRestart(pod, hold, func(got *corev1.Pod) (bool, string) {
 		return !kube.PodReady(got), "the pod became Ready with no Ollama answering"
 	})

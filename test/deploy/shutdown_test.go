@@ -78,7 +78,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes, twoReplicas)
 	p := probesOf(r.deployment())
 	recordWindows(r.tl, p)
-	r.awaitRollout(2, podStart+window(p.startup))
+	r.awaitRollout(2, podStart+p.startup.Window())
 
 	r.createPod(kube.Client("traffic", r.im.client, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
 	kube.Await(t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
@@ -90,7 +90,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	})
 
 	r.upgrade(rollout(1))
-	r.awaitRollout(2, 2*(podStart+window(p.startup)))
+	r.awaitRollout(2, 2*(podStart+p.startup.Window()))
 	// Requests keep flowing for a while after the last old pod is gone.
 	time.Sleep(5 * time.Second) // traffic after the rollout, not a wait for a condition
 	r.tl.Mark("traffic-end", "")
@@ -139,7 +139,7 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 	p := probesOf(r.deployment())
 	recordWindows(r.tl, p)
 	old := r.onePod()
-	r.awaitReady(old, "before the upgrade", podStart+window(p.startup))
+	r.awaitReady(old, "before the upgrade", podStart+p.startup.Window())
 	kube.Await(t, "the Service routes to the pod", proxySync, func(ctx context.Context) (bool, string) {
 		eps, err := kube.EndpointReadiness(ctx, r.c.Client, r.ns, serviceName)
 		if err != nil {

@@ -35,7 +35,7 @@ func TestPB01_ASlowStartIsNeitherRestartedNorServedBeforeTheAppAnswers(t *testin
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000, "--startup="+slowStart.String()), fastProbes, modeLayer(mode))
 			p := probesOf(r.deployment())
 			recordWindows(r.tl, p)
-			require.Less(t, slowStart, window(p.startup), "the scenario's premise: the start fits the startup budget")
+			require.Less(t, slowStart, p.startup.Window(), "the scenario's premise: the start fits the startup budget")
 			pod := r.onePod()
 
 			var bound time.Time
@@ -65,7 +65,7 @@ func TestPB01_ASlowStartIsNeitherRestartedNorServedBeforeTheAppAnswers(t *testin
 				}
 				return false, "port still closed"
 			})
-			bound2ready := toPass(p.startup) + toPass(p.readiness) + statusSlack
+			bound2ready := p.startup.ToPass() + p.readiness.ToPass() + statusSlack
 			ready := r.awaitReady(pod, "after the app answers", bound2ready-time.Since(bound))
 			t.Logf("Ready %s after the app answered (bound %s)", ready.Sub(bound).Round(100*time.Millisecond), bound2ready)
 
@@ -104,11 +104,11 @@ func TestPB02_AStartThatNeverCompletesIsRestartedAfterTheStartupBudget(t *testin
 				started = time.Now()
 				return containerRunning(p, "kotaemon"), podSummary(p)
 			})
-			budget := window(p.startup)
+			budget := p.startup.Window()
 			// The earliest: failureThreshold failures need (failureThreshold - 1) periods
 			// after the first probe; the start may have been seen statusSlack late.
-			earliest := seconds(p.startup.PeriodSeconds)*time.Duration(p.startup.FailureThreshold-1) - statusSlack
-			latest := budget + seconds(p.startup.TimeoutSeconds) + restartSlack + statusSlack
+			earliest := p.startup.EarliestFailure() - statusSlack
+			latest := budget + p.startup.Timeout() + restartSlack + statusSlack
 			kube.Await(t, "the container is restarted", latest, func(ctx context.Context) (bool, string) {
 				p, why := r.pod(ctx, pod)
 				if p == nil {

@@ -23,8 +23,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/cluster/localcluster"
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 // Every values file of values/ in every health mode is installed for real and must
@@ -72,9 +72,9 @@ func TestEveryValuesFileInEveryModeIsInstalledAndBecomesReady(t *testing.T) {
 				d := r.deployment()
 				p := probesOf(d)
 				recordWindows(r.tl, p)
-				bound := podStart + seconds(p.readiness.InitialDelaySeconds) + toPass(p.readiness) + maxCheckLag(values) + statusSlack
+				bound := podStart + seconds(p.readiness.InitialDelaySeconds) + p.readiness.ToPass() + maxCheckLag(values) + statusSlack
 				if p.startup != nil {
-					bound += window(p.startup)
+					bound += p.startup.Window()
 				}
 				if replicas := *d.Spec.Replicas; replicas > 1 {
 					// Pods start one after another on a busy node: a bound for each.

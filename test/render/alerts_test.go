@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
 
-	"kotaemon-k8s/test/invariants"
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/versions"
 )
 

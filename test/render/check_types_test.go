@@ -11,8 +11,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 // The agent's check-type table (internal/config) is the one home of "which keys a check

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 // Draws and seed of the differential test: DIFFERENTIAL_DRAWS, DIFFERENTIAL_SEED.

@@ -15,8 +15,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 // What users of comparable charts expect: every extension point lands where it belongs,

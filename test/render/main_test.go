@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"kotaemon-k8s/agentimage"
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 func TestMain(m *testing.M) {

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
-	"kotaemon-k8s/test/invariants"
+	"kotaemon-k8s/invariants"
 )
 
 // The seed article's configuration renders exactly: readiness /health/ready on 8000 with

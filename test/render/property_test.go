@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 // Draws and seed can be changed without editing code: PROPERTY_DRAWS, PROPERTY_SEED.

@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"kotaemon-k8s/internal/config"
-	"kotaemon-k8s/test/invariants"
+	"kotaemon-k8s/invariants"
 )
 
 // A change to the agent's configuration changes the pod template, so the pods restart

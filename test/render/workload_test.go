@@ -13,8 +13,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/invariants"
 )
 
 // In wrapper mode the agent is PID 1 of the Kotaemon container: an init container copies

@@ -15,7 +15,7 @@ failureThreshold: 3
 
 {{/*
 PI-05's floor on the start-up budget: expectedSeconds x 1.2, in thousandths. The same
-number is the schema's minimum safetyFactor and test/invariants' StartupCoverPermille.
+number is the schema's minimum safetyFactor and invariants' StartupCoverPermille.
 */}}
 {{- define "kotaemon.startupCoverPermille" -}}1200{{- end -}}
 

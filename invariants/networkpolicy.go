@@ -7,19 +7,21 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"kotaemon-k8s/release"
 )
 
 // checkNetworkPolicies is PI-12: a policy that selects the Kotaemon pods selects exactly
 // them, never opens the app or health port to everyone, never gives the app's peers the
 // health port, and with egress on keeps DNS and every dependency check reachable.
-func checkNetworkPolicies(_ *Manifest, w *workload) []string {
+func checkNetworkPolicies(m *Manifest, w *release.Workload) []string {
 	var out []string
 	selector := w.Deployment.Spec.Selector
 	healthPort := 0
 	if w.Agent != nil {
 		healthPort = w.Agent.ListenPort()
 	}
-	for _, np := range policiesFor(w) {
+	for _, np := range policiesFor(m, w) {
 		if selector == nil || !reflect.DeepEqual(np.Spec.PodSelector.MatchLabels, selector.MatchLabels) || len(np.Spec.PodSelector.MatchExpressions) > 0 {
 			out = append(out, fmt.Sprintf("NetworkPolicy %s selects %v, not exactly the Kotaemon pods %v", np.Name, np.Spec.PodSelector.MatchLabels, selector.MatchLabels))
 		}
@@ -62,9 +64,9 @@ func checkNetworkPolicies(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func policiesFor(w *workload) []networkingv1.NetworkPolicy {
+func policiesFor(m *Manifest, w *release.Workload) []networkingv1.NetworkPolicy {
 	var out []networkingv1.NetworkPolicy
-	for _, np := range w.manifest.NetworkPolicies {
+	for _, np := range m.NetworkPolicies {
 		if selectsPod(np.Spec.PodSelector.MatchLabels, w.Deployment.Spec.Template.Labels) || len(np.Spec.PodSelector.MatchLabels) == 0 {
 			out = append(out, np)
 		}
@@ -82,7 +84,7 @@ func hasPolicyType(np networkingv1.NetworkPolicy, t networkingv1.PolicyType) boo
 }
 
 // rulePorts resolves a rule's ports (names through the pod's containers) to numbers.
-func rulePorts(w *workload, ports []networkingv1.NetworkPolicyPort) map[int]bool {
+func rulePorts(w *release.Workload, ports []networkingv1.NetworkPolicyPort) map[int]bool {
 	out := map[int]bool{}
 	for _, p := range ports {
 		if p.Port == nil {
@@ -101,7 +103,7 @@ func rulePorts(w *workload, ports []networkingv1.NetworkPolicyPort) map[int]bool
 	return out
 }
 
-func egressReachesDependencies(w *workload, np networkingv1.NetworkPolicy) []string {
+func egressReachesDependencies(w *release.Workload, np networkingv1.NetworkPolicy) []string {
 	var out []string
 	allows := func(port int, proto corev1.Protocol) bool {
 		for _, r := range np.Spec.Egress {

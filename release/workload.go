@@ -1,4 +1,4 @@
-package invariants
+package release
 
 import (
 	"fmt"
@@ -17,9 +17,14 @@ import (
 const (
 	AnnotationExpectedStartup = "kotaemon.health/expected-startup-seconds"
 	AnnotationExternalStores  = "kotaemon.health/external-stores"
-	appContainerName          = "kotaemon"
-	agentConfigVolume         = "health-config"
-	agentConfigKey            = "config.yaml"
+)
+
+// Names the chart gives the pod's parts.
+const (
+	// AppContainer runs Kotaemon (and, in wrapper mode, the agent as its PID 1).
+	AppContainer      = "kotaemon"
+	agentConfigVolume = "health-config"
+	agentConfigKey    = "config.yaml"
 )
 
 // Kind names a probe the way the values file does.
@@ -31,51 +36,66 @@ const (
 	Liveness  Kind = "liveness"
 )
 
-// boundProbe is a probe together with the container that declares it, its Kubernetes
-// defaults applied and its port resolved to a number.
-type boundProbe struct {
+// Kinds are the probe kinds in the order a pod starts using them.
+var Kinds = []Kind{Startup, Readiness, Liveness}
+
+// Probe is a probe of the workload as the API server stores it (its defaults applied,
+// WithDefaults), with the container that declares it and its port resolved to a number.
+// Its timing (Window, ToFail, ToPass) is derived here and nowhere else.
+type Probe struct {
+	*corev1.Probe
 	Kind      Kind
 	Container *corev1.Container
-	Probe     *corev1.Probe
 	Port      int    // resolved; 0 when the probe has no port (exec)
 	Path      string // httpGet only
 	PortKnown bool   // the port is declared by the container
 }
 
-// workload is the view of the Kotaemon pod every rule reads.
-type workload struct {
-	manifest   *Manifest
+// Workload is the Kotaemon pod of a rendered (or stored) release: the Deployment with a
+// container named "kotaemon", the containers that run (native sidecars included), its
+// probes wherever they sit, and the agent's own configuration.
+type Workload struct {
 	Deployment *appsv1.Deployment
 	App        *corev1.Container
 	Containers []*corev1.Container // running containers, native sidecars included
-	Probes     map[Kind]*boundProbe
-	Agent      *agentConfig // nil when no agent is configured (health.mode none)
-	AppPort    int          // GRADIO_SERVER_PORT of the app container
-	Expected   int          // expected start-up seconds; -1 when not annotated
+	Probes     map[Kind]*Probe
+	Agent      *config.Config // nil when no agent is configured (health.mode none)
+	AppPort    int            // GRADIO_SERVER_PORT of the app container
+	Expected   int            // expected start-up seconds; -1 when not annotated
 }
 
-// agentConfig is the agent's own configuration, parsed with the agent's own loader: the
-// invariants can never accept a file the agent would refuse at start.
-type agentConfig = config.Config
+// Problem is what keeps a workload from being read whole, with the invariant it breaks.
+type Problem struct {
+	ID      string // PI-xx
+	Message string
+}
 
-func parseAgentConfig(data string) (*agentConfig, error) { return config.Parse([]byte(data)) }
-
-// findWorkload locates the Kotaemon Deployment and resolves its probes and agent config.
-func findWorkload(m *Manifest) (*workload, []Violation) {
+// FindWorkload locates the Kotaemon Deployment of m and resolves its probes and the
+// agent's configuration (parsed by the agent's own loader, so nothing here accepts a
+// file the agent would refuse). The problems say what could not be resolved; a nil
+// workload means there is no Kotaemon Deployment.
+func FindWorkload(m *Manifest) (*Workload, []Problem) {
 	for i := range m.Deployments {
 		d := &m.Deployments[i]
 		for j := range d.Spec.Template.Spec.Containers {
-			if d.Spec.Template.Spec.Containers[j].Name == appContainerName {
+			if d.Spec.Template.Spec.Containers[j].Name == AppContainer {
 				return buildWorkload(m, d, &d.Spec.Template.Spec.Containers[j])
 			}
 		}
 	}
-	return nil, []Violation{{ID: "PI-01", Message: fmt.Sprintf("no Deployment has a container named %q", appContainerName)}}
+	return nil, []Problem{{ID: "PI-01", Message: fmt.Sprintf("no Deployment has a container named %q", AppContainer)}}
 }
 
-func buildWorkload(m *Manifest, d *appsv1.Deployment, app *corev1.Container) (*workload, []Violation) {
-	var violations []Violation
-	w := &workload{manifest: m, Deployment: d, App: app, Probes: map[Kind]*boundProbe{}, Expected: -1}
+// WorkloadOf is the workload of one Deployment alone (as the API server stored it), for
+// its probes and their timing; the agent's configuration is not resolved.
+func WorkloadOf(d *appsv1.Deployment) *Workload {
+	w, _ := FindWorkload(&Manifest{Deployments: []appsv1.Deployment{*d}})
+	return w
+}
+
+func buildWorkload(m *Manifest, d *appsv1.Deployment, app *corev1.Container) (*Workload, []Problem) {
+	var problems []Problem
+	w := &Workload{Deployment: d, App: app, Probes: map[Kind]*Probe{}, Expected: -1}
 	spec := &d.Spec.Template.Spec
 	for i := range spec.InitContainers {
 		c := &spec.InitContainers[i]
@@ -92,7 +112,7 @@ func buildWorkload(m *Manifest, d *appsv1.Deployment, app *corev1.Container) (*w
 				continue
 			}
 			if prev, dup := w.Probes[kind]; dup {
-				violations = append(violations, Violation{ID: "PI-01", Message: fmt.Sprintf("%s probes on both containers %q and %q; the pod must have one", kind, prev.Container.Name, c.Name)})
+				problems = append(problems, Problem{ID: "PI-01", Message: fmt.Sprintf("%s probes on both containers %q and %q; the pod must have one", kind, prev.Container.Name, c.Name)})
 				continue
 			}
 			w.Probes[kind] = bindProbe(kind, c, p)
@@ -106,20 +126,20 @@ func buildWorkload(m *Manifest, d *appsv1.Deployment, app *corev1.Container) (*w
 	if text, ok := d.Annotations[AnnotationExpectedStartup]; ok {
 		n, err := strconv.Atoi(text)
 		if err != nil || n < 0 {
-			violations = append(violations, Violation{ID: "PI-05", Message: fmt.Sprintf("annotation %s=%q is not a number of seconds", AnnotationExpectedStartup, text)})
+			problems = append(problems, Problem{ID: "PI-05", Message: fmt.Sprintf("annotation %s=%q is not a number of seconds", AnnotationExpectedStartup, text)})
 		} else {
 			w.Expected = n
 		}
 	}
 	agent, err := findAgentConfig(m, spec)
 	if err != nil {
-		violations = append(violations, Violation{ID: "PI-08", Message: "the agent would refuse its config and never listen: " + err.Error()})
+		problems = append(problems, Problem{ID: "PI-08", Message: "the agent would refuse its config and never listen: " + err.Error()})
 	}
 	w.Agent = agent
-	return w, violations
+	return w, problems
 }
 
-func findAgentConfig(m *Manifest, spec *corev1.PodSpec) (*agentConfig, error) {
+func findAgentConfig(m *Manifest, spec *corev1.PodSpec) (*config.Config, error) {
 	for _, v := range spec.Volumes {
 		if v.Name != agentConfigVolume || v.ConfigMap == nil {
 			continue
@@ -130,7 +150,7 @@ func findAgentConfig(m *Manifest, spec *corev1.PodSpec) (*agentConfig, error) {
 				if !ok {
 					return nil, fmt.Errorf("ConfigMap %s has no %s", cm.Name, agentConfigKey)
 				}
-				c, err := parseAgentConfig(data)
+				c, err := config.Parse([]byte(data))
 				if err != nil {
 					return nil, fmt.Errorf("ConfigMap %s: %w", cm.Name, err)
 				}
@@ -142,31 +162,18 @@ func findAgentConfig(m *Manifest, spec *corev1.PodSpec) (*agentConfig, error) {
 	return nil, nil
 }
 
-// bindProbe applies the API's defaults to zero fields (what the API server would store)
-// and resolves the probe's port against the container's declared ports.
-func bindProbe(kind Kind, c *corev1.Container, p *corev1.Probe) *boundProbe {
-	q := p.DeepCopy()
-	if q.TimeoutSeconds == 0 {
-		q.TimeoutSeconds = 1
-	}
-	if q.PeriodSeconds == 0 {
-		q.PeriodSeconds = 10
-	}
-	if q.SuccessThreshold == 0 {
-		q.SuccessThreshold = 1
-	}
-	if q.FailureThreshold == 0 {
-		q.FailureThreshold = 3
-	}
-	b := &boundProbe{Kind: kind, Container: c, Probe: q}
+// bindProbe applies the API's defaults and resolves the probe's port against the
+// container's declared ports.
+func bindProbe(kind Kind, c *corev1.Container, p *corev1.Probe) *Probe {
+	b := &Probe{Probe: WithDefaults(p), Kind: kind, Container: c}
 	var port *intstr.IntOrString
-	switch {
+	switch q := b.Probe; {
 	case q.HTTPGet != nil:
 		port, b.Path = &q.HTTPGet.Port, q.HTTPGet.Path
 	case q.TCPSocket != nil:
 		port = &q.TCPSocket.Port
 	case q.GRPC != nil:
-		b.Port, b.PortKnown = int(q.GRPC.Port), declares(c, int(q.GRPC.Port))
+		b.Port, b.PortKnown = int(q.GRPC.Port), Declares(c, int(q.GRPC.Port))
 	}
 	if port != nil {
 		b.Port, b.PortKnown = ContainerPort(c, *port)
@@ -178,7 +185,7 @@ func bindProbe(kind Kind, c *corev1.Container, p *corev1.Probe) *boundProbe {
 // container declares: the number, and whether the container declares it.
 func ContainerPort(c *corev1.Container, port intstr.IntOrString) (int, bool) {
 	if port.Type == intstr.Int {
-		return port.IntValue(), declares(c, port.IntValue())
+		return port.IntValue(), Declares(c, port.IntValue())
 	}
 	for _, p := range c.Ports {
 		if p.Name == port.StrVal {
@@ -188,7 +195,8 @@ func ContainerPort(c *corev1.Container, port intstr.IntOrString) (int, bool) {
 	return 0, false
 }
 
-func declares(c *corev1.Container, port int) bool {
+// Declares reports whether the container declares the port.
+func Declares(c *corev1.Container, port int) bool {
 	for _, p := range c.Ports {
 		if int(p.ContainerPort) == port {
 			return true
@@ -197,14 +205,9 @@ func declares(c *corev1.Container, port int) bool {
 	return false
 }
 
-// window is the longest a failing container is tolerated by a probe.
-func window(p *corev1.Probe) int {
-	return int(p.InitialDelaySeconds + p.PeriodSeconds*p.FailureThreshold)
-}
-
-// agentCommand is the agent subcommand ("supervise" or "serve") a container's command
+// AgentCommand is the agent subcommand ("supervise" or "serve") a container's command
 // starts, or "" when it does not run the agent.
-func agentCommand(c *corev1.Container) string {
+func AgentCommand(c *corev1.Container) string {
 	argv := append(append([]string{}, c.Command...), c.Args...)
 	for i, a := range argv {
 		if strings.HasSuffix(a, "kotaemon-health") && i+1 < len(argv) && (argv[i+1] == "supervise" || argv[i+1] == "serve") {

@@ -1,4 +1,4 @@
-package installer
+package release
 
 import (
 	"fmt"
@@ -7,12 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	sigsyaml "sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/internal/config"
 )
@@ -93,80 +91,125 @@ func (g *needs) add(n Need) {
 	}
 }
 
-// Needs lists what the release needs from the cluster and does not create, in the order
-// the rendered objects name it.
-func (p *Plan) Needs() ([]Need, error) {
-	g := &needs{ns: p.Workload.Namespace, rendered: map[string]bool{}, index: map[string]int{}}
-	type head struct {
-		APIVersion string `json:"apiVersion"`
-		Kind       string `json:"kind"`
-		Metadata   struct{ Name, Namespace string }
+// Needs lists what the release in m needs from the cluster and does not create, in the
+// order of kindOrder, then of the objects that name it. The release's namespace is its
+// Deployment's: needs in it have an empty Namespace.
+func (m *Manifest) Needs() ([]Need, error) {
+	g := &needs{rendered: map[string]bool{}, index: map[string]int{}}
+	if len(m.Deployments) > 0 {
+		g.ns = m.Deployments[0].Namespace
 	}
-	heads := make([]head, len(p.Docs))
-	for i, doc := range p.Docs {
-		if err := sigsyaml.Unmarshal(doc, &heads[i]); err != nil {
-			return nil, err
-		}
-		h := heads[i]
-		ns := h.Metadata.Namespace
+	objects := m.objects()
+	for _, o := range objects {
+		ns := o.GetNamespace()
 		if ns == g.ns {
 			ns = ""
 		}
-		g.rendered[h.Kind+"/"+ns+"/"+h.Metadata.Name] = true
+		g.rendered[o.GetKind()+"/"+ns+"/"+o.GetName()] = true
 	}
-	for i, doc := range p.Docs {
-		h := heads[i]
-		gv, err := schema.ParseGroupVersion(h.APIVersion)
+	for _, o := range objects {
+		gv, err := schema.ParseGroupVersion(o.GetAPIVersion())
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: %w", h.Kind, h.Metadata.Name, err)
+			return nil, fmt.Errorf("%s %s: %w", o.GetKind(), o.GetName(), err)
 		}
 		if !slices.Contains(builtinGroups, gv.Group) {
-			g.add(Need{Kind: "CustomResourceDefinition", Name: strings.ToLower(h.Kind) + "s." + gv.Group, APIVersion: h.APIVersion,
-				Why: fmt.Sprintf("the release's %s %s", h.Kind, h.Metadata.Name)})
+			g.add(Need{Kind: "CustomResourceDefinition", Name: strings.ToLower(o.GetKind()) + "s." + gv.Group, APIVersion: o.GetAPIVersion(),
+				Why: fmt.Sprintf("the release's %s %s", o.GetKind(), o.GetName())})
 		}
-		var err2 error
-		switch h.Kind {
-		case "Deployment":
-			var d appsv1.Deployment
-			if err2 = sigsyaml.Unmarshal(doc, &d); err2 == nil {
-				g.pod(&d.Spec.Template.Spec, d.Namespace, "the Deployment "+d.Name)
-			}
-		case "Pod":
-			var pod corev1.Pod
-			if err2 = sigsyaml.Unmarshal(doc, &pod); err2 == nil {
-				g.pod(&pod.Spec, pod.Namespace, "the pod "+pod.Name)
-			}
-		case "PersistentVolumeClaim":
-			var c corev1.PersistentVolumeClaim
-			if err2 = sigsyaml.Unmarshal(doc, &c); err2 == nil {
-				g.claim(&c)
-			}
-		case "Ingress":
-			var ing networkingv1.Ingress
-			if err2 = sigsyaml.Unmarshal(doc, &ing); err2 == nil {
-				for _, tls := range ing.Spec.TLS {
-					if tls.SecretName != "" {
-						g.add(Need{Kind: "Secret", Namespace: ing.Namespace, Name: tls.SecretName, Why: "the TLS certificate of the Ingress " + ing.Name})
-					}
-				}
-			}
-		case "NetworkPolicy":
-			var np networkingv1.NetworkPolicy
-			if err2 = sigsyaml.Unmarshal(doc, &np); err2 == nil {
-				g.policy(&np)
-			}
-		case "ConfigMap":
-			var cm corev1.ConfigMap
-			if err2 = sigsyaml.Unmarshal(doc, &cm); err2 == nil && cm.Labels["app.kubernetes.io/component"] == "health" {
-				err2 = g.checks(cm.Data["config.yaml"], cm.Name)
+	}
+	for i := range m.Deployments {
+		d := &m.Deployments[i]
+		g.pod(&d.Spec.Template.Spec, d.Namespace, "the Deployment "+d.Name)
+	}
+	for i := range m.Pods {
+		g.pod(&m.Pods[i].Spec, m.Pods[i].Namespace, "the pod "+m.Pods[i].Name)
+	}
+	for i := range m.Claims {
+		g.claim(&m.Claims[i])
+	}
+	for _, ing := range m.Ingresses {
+		for _, tls := range ing.Spec.TLS {
+			if tls.SecretName != "" {
+				g.add(Need{Kind: "Secret", Namespace: ing.Namespace, Name: tls.SecretName, Why: "the TLS certificate of the Ingress " + ing.Name})
 			}
 		}
-		if err2 != nil {
-			return nil, fmt.Errorf("%s %s: %w", h.Kind, h.Metadata.Name, err2)
+	}
+	for i := range m.NetworkPolicies {
+		g.policy(&m.NetworkPolicies[i])
+	}
+	for _, cm := range m.ConfigMaps {
+		if cm.Labels["app.kubernetes.io/component"] != "health" {
+			continue
+		}
+		if err := g.checks(cm.Data[agentConfigKey]); err != nil {
+			return nil, fmt.Errorf("ConfigMap %s: %w", cm.Name, err)
 		}
 	}
 	slices.SortStableFunc(g.list, func(a, b Need) int { return slices.Index(kindOrder, a.Kind) - slices.Index(kindOrder, b.Kind) })
 	return g.list, nil
+}
+
+// object is what Needs reads of any object.
+type object interface {
+	GetAPIVersion() string
+	GetKind() string
+	GetName() string
+	GetNamespace() string
+}
+
+// typed gives a typed object the apiVersion and kind its document had.
+type typed struct {
+	metav1.Object
+	apiVersion, kind string
+}
+
+func (t typed) GetAPIVersion() string { return t.apiVersion }
+func (t typed) GetKind() string       { return t.kind }
+
+// objects are every object of the manifest.
+func (m *Manifest) objects() []object {
+	var out []object
+	add := func(apiVersion, kind string, o metav1.Object) { out = append(out, typed{o, apiVersion, kind}) }
+	for i := range m.Deployments {
+		add("apps/v1", "Deployment", &m.Deployments[i])
+	}
+	for i := range m.Services {
+		add("v1", "Service", &m.Services[i])
+	}
+	for i := range m.ConfigMaps {
+		add("v1", "ConfigMap", &m.ConfigMaps[i])
+	}
+	for i := range m.Secrets {
+		add("v1", "Secret", &m.Secrets[i])
+	}
+	for i := range m.ServiceAccounts {
+		add("v1", "ServiceAccount", &m.ServiceAccounts[i])
+	}
+	for i := range m.Claims {
+		add("v1", "PersistentVolumeClaim", &m.Claims[i])
+	}
+	for i := range m.Pods {
+		add("v1", "Pod", &m.Pods[i])
+	}
+	for i := range m.Ingresses {
+		add("networking.k8s.io/v1", "Ingress", &m.Ingresses[i])
+	}
+	for i := range m.NetworkPolicies {
+		add("networking.k8s.io/v1", "NetworkPolicy", &m.NetworkPolicies[i])
+	}
+	for i := range m.Budgets {
+		add("policy/v1", "PodDisruptionBudget", &m.Budgets[i])
+	}
+	for i := range m.HTTPRoutes {
+		add("gateway.networking.k8s.io/v1", "HTTPRoute", &m.HTTPRoutes[i])
+	}
+	for i := range m.Custom {
+		out = append(out, &m.Custom[i])
+	}
+	for i := range m.Other {
+		out = append(out, &m.Other[i])
+	}
+	return out
 }
 
 // kindOrder is the order needs are listed in: what the cluster's operator provides
@@ -255,7 +298,7 @@ func (g *needs) policy(np *networkingv1.NetworkPolicy) {
 
 // checks: a critical check on a Service of the cluster keeps the pod out of traffic
 // until that Service answers.
-func (g *needs) checks(agentConfig, configMap string) error {
+func (g *needs) checks(agentConfig string) error {
 	cfg, err := config.Parse([]byte(agentConfig))
 	if err != nil {
 		return err

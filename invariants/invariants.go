@@ -11,6 +11,9 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/release"
 )
 
 // Violation is one broken invariant.
@@ -24,7 +27,7 @@ func (v Violation) String() string { return v.ID + ": " + v.Message }
 // rule checks one invariant on the resolved workload.
 type rule struct {
 	id    string
-	check func(m *Manifest, w *workload) []string
+	check func(m *Manifest, w *release.Workload) []string
 }
 
 // rules are in id order; PI-15 (strict decoding) is Decode's job.
@@ -47,7 +50,11 @@ var rules = []rule{
 
 // Check returns every violation of PI-01..PI-14 in the manifest, sorted by id.
 func Check(m *Manifest) []Violation {
-	w, violations := findWorkload(m)
+	w, problems := release.FindWorkload(m)
+	var violations []Violation
+	for _, p := range problems {
+		violations = append(violations, Violation{ID: p.ID, Message: p.Message})
+	}
 	if w == nil {
 		return violations
 	}
@@ -70,7 +77,7 @@ func CheckYAML(data []byte) []Violation {
 	return Check(m)
 }
 
-func probesPresent(_ *Manifest, w *workload) []string {
+func probesPresent(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	if w.Probes[Readiness] == nil {
 		out = append(out, "the Kotaemon pod has no readiness probe")
@@ -82,7 +89,7 @@ func probesPresent(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func readinessAndLivenessDiffer(_ *Manifest, w *workload) []string {
+func readinessAndLivenessDiffer(_ *Manifest, w *release.Workload) []string {
 	r, l := w.Probes[Readiness], w.Probes[Liveness]
 	if r == nil || l == nil {
 		return nil
@@ -104,7 +111,7 @@ func readinessAndLivenessDiffer(_ *Manifest, w *workload) []string {
 	return nil
 }
 
-func liveTargetsLiveEndpoint(_ *Manifest, w *workload) []string {
+func liveTargetsLiveEndpoint(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	if a := w.Agent; a != nil && a.Paths.Live == a.Paths.Ready {
 		out = append(out, fmt.Sprintf("the agent's live and ready paths are both %q", a.Paths.Live))
@@ -125,7 +132,7 @@ func liveTargetsLiveEndpoint(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func readinessTargetsReadyEndpoint(_ *Manifest, w *workload) []string {
+func readinessTargetsReadyEndpoint(_ *Manifest, w *release.Workload) []string {
 	r := w.Probes[Readiness]
 	if r == nil || w.Agent == nil {
 		return nil
@@ -154,15 +161,15 @@ func coversStartup(delay int32, expected int) bool {
 // coverFactor is StartupCoverPermille as people write it (1.2).
 var coverFactor = strconv.FormatFloat(StartupCoverPermille/1000.0, 'f', -1, 64)
 
-func startupCovered(_ *Manifest, w *workload) []string {
+func startupCovered(_ *Manifest, w *release.Workload) []string {
 	if w.Expected < 0 {
 		if w.Probes[Liveness] != nil {
-			return []string{fmt.Sprintf("the Deployment has no %s annotation: start-up coverage cannot be checked", AnnotationExpectedStartup)}
+			return []string{fmt.Sprintf("the Deployment has no %s annotation: start-up coverage cannot be checked", release.AnnotationExpectedStartup)}
 		}
 		return nil
 	}
 	if s := w.Probes[Startup]; s != nil {
-		if budget := window(s.Probe); !coversStartup(int32(budget), w.Expected) {
+		if budget := int(s.Window().Seconds()); !coversStartup(int32(budget), w.Expected) {
 			return []string{fmt.Sprintf("startup budget %ds (%d + %d x %d) is below the expected start-up %ds x %s", budget, s.Probe.InitialDelaySeconds, s.Probe.PeriodSeconds, s.Probe.FailureThreshold, w.Expected, coverFactor)}
 		}
 		return nil
@@ -181,7 +188,7 @@ func startupCovered(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func timingFloors(_ *Manifest, w *workload) []string {
+func timingFloors(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	for _, kind := range []Kind{Startup, Readiness, Liveness} {
 		b := w.Probes[kind]
@@ -208,19 +215,18 @@ func timingFloors(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func livenessSlowerThanReadiness(_ *Manifest, w *workload) []string {
+func livenessSlowerThanReadiness(_ *Manifest, w *release.Workload) []string {
 	r, l := w.Probes[Readiness], w.Probes[Liveness]
 	if r == nil || l == nil {
 		return nil
 	}
-	lw, rw := l.Probe.PeriodSeconds*l.Probe.FailureThreshold, r.Probe.PeriodSeconds*r.Probe.FailureThreshold
-	if lw < rw {
-		return []string{fmt.Sprintf("liveness period x failureThreshold %ds < readiness's %ds: a short stall would restart before it drains", lw, rw)}
+	if lw, rw := l.FailureWindow(), r.FailureWindow(); lw < rw {
+		return []string{fmt.Sprintf("liveness period x failureThreshold %ds < readiness's %ds: a short stall would restart before it drains", int(lw.Seconds()), int(rw.Seconds()))}
 	}
 	return nil
 }
 
-func probePortsServed(_ *Manifest, w *workload) []string {
+func probePortsServed(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	for _, kind := range []Kind{Startup, Readiness, Liveness} {
 		p := w.Probes[kind]
@@ -233,12 +239,12 @@ func probePortsServed(_ *Manifest, w *workload) []string {
 		}
 		switch {
 		case w.Agent != nil && p.Port == w.Agent.ListenPort():
-			if agentCommand(p.Container) == "" {
+			if release.AgentCommand(p.Container) == "" {
 				out = append(out, fmt.Sprintf("%s probe targets the agent port %d on container %q, which does not run the agent", kind, p.Port, p.Container.Name))
 			}
 		case p.Port == w.AppPort:
 			if p.Container != w.App {
-				out = append(out, fmt.Sprintf("%s probe targets the app port %d on container %q, not on %q", kind, p.Port, p.Container.Name, appContainerName))
+				out = append(out, fmt.Sprintf("%s probe targets the app port %d on container %q, not on %q", kind, p.Port, p.Container.Name, release.AppContainer))
 			}
 		case w.Agent != nil:
 			out = append(out, fmt.Sprintf("%s probe targets port %d, where neither the agent (%d) nor the app (%d) listens", kind, p.Port, w.Agent.ListenPort(), w.AppPort))
@@ -246,13 +252,13 @@ func probePortsServed(_ *Manifest, w *workload) []string {
 	}
 	if w.AppPort == 0 {
 		out = append(out, "the kotaemon container sets no GRADIO_SERVER_PORT")
-	} else if !declares(w.App, w.AppPort) {
+	} else if !release.Declares(w.App, w.AppPort) {
 		out = append(out, fmt.Sprintf("the kotaemon container does not declare its app port %d", w.AppPort))
 	}
 	return out
 }
 
-func agentAnswersInTime(_ *Manifest, w *workload) []string {
+func agentAnswersInTime(_ *Manifest, w *release.Workload) []string {
 	a := w.Agent
 	if a == nil {
 		return nil
@@ -275,7 +281,7 @@ func agentAnswersInTime(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func healthPortNotExposed(m *Manifest, w *workload) []string {
+func healthPortNotExposed(m *Manifest, w *release.Workload) []string {
 	var out []string
 	healthPorts := map[int]bool{}
 	if w.Agent != nil {
@@ -339,7 +345,7 @@ func healthPortNotExposed(m *Manifest, w *workload) []string {
 	return out
 }
 
-func guardedPrefix(path string, a *agentConfig) string {
+func guardedPrefix(path string, a *config.Config) string {
 	guarded := []string{"/health", "/metrics"}
 	if a != nil {
 		guarded = append(guarded, a.Paths.Live, a.Paths.Ready, a.Paths.Metrics)
@@ -354,7 +360,7 @@ func guardedPrefix(path string, a *agentConfig) string {
 }
 
 // resolveTarget maps a Service targetPort (name or number) to a container port number.
-func resolveTarget(w *workload, target intstr.IntOrString, port int32) int {
+func resolveTarget(w *release.Workload, target intstr.IntOrString, port int32) int {
 	if target.Type == intstr.Int {
 		if target.IntVal == 0 {
 			return int(port)
@@ -362,7 +368,7 @@ func resolveTarget(w *workload, target intstr.IntOrString, port int32) int {
 		return int(target.IntVal)
 	}
 	for _, c := range w.Containers {
-		if n, ok := ContainerPort(c, target); ok {
+		if n, ok := release.ContainerPort(c, target); ok {
 			return n
 		}
 	}
@@ -381,7 +387,7 @@ func selectsPod(selector, labels map[string]string) bool {
 	return true
 }
 
-func probesCarryNoCredentials(_ *Manifest, w *workload) []string {
+func probesCarryNoCredentials(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	for _, kind := range []Kind{Startup, Readiness, Liveness} {
 		p := w.Probes[kind]
@@ -397,7 +403,7 @@ func probesCarryNoCredentials(_ *Manifest, w *workload) []string {
 	return out
 }
 
-func singleWriterStrategy(m *Manifest, w *workload) []string {
+func singleWriterStrategy(m *Manifest, w *release.Workload) []string {
 	d := w.Deployment
 	replicas := int32(1)
 	if d.Spec.Replicas != nil {
@@ -414,13 +420,13 @@ func singleWriterStrategy(m *Manifest, w *workload) []string {
 		if usesReadWriteOnce(m, d) {
 			return []string{fmt.Sprintf("one replica on a ReadWriteOnce volume uses strategy %q with a surge, not Recreate", d.Spec.Strategy.Type)}
 		}
-		if usesClaim(d) && d.Annotations[AnnotationExternalStores] != "true" {
+		if usesClaim(d) && d.Annotations[release.AnnotationExternalStores] != "true" {
 			return []string{"one replica with local stores on its volume rolls with a surge: two processes would share SQLite, Chroma and LanceDB"}
 		}
 		return nil
 	}
 	var out []string
-	if d.Annotations[AnnotationExternalStores] != "true" {
+	if d.Annotations[release.AnnotationExternalStores] != "true" {
 		out = append(out, fmt.Sprintf("%d replicas without the external-stores opt-in", replicas))
 	}
 	ru := d.Spec.Strategy.RollingUpdate
@@ -470,12 +476,12 @@ func usesReadWriteOnce(m *Manifest, d *appsv1.Deployment) bool {
 	return false
 }
 
-func cleanShutdown(_ *Manifest, w *workload) []string {
+func cleanShutdown(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	if r := w.Probes[Readiness]; r != nil && r.Probe.TerminationGracePeriodSeconds != nil {
 		out = append(out, "the readiness probe sets terminationGracePeriodSeconds, which the API rejects")
 	}
-	if w.Agent != nil && agentCommand(w.App) == "supervise" {
+	if w.Agent != nil && release.AgentCommand(w.App) == "supervise" {
 		grace := int64(30)
 		if g := w.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
 			grace = *g
@@ -488,7 +494,7 @@ func cleanShutdown(_ *Manifest, w *workload) []string {
 }
 
 // dependencyPorts lists each configured check's TCP port (name -> port).
-func dependencyPorts(a *agentConfig) map[string]int {
+func dependencyPorts(a *config.Config) map[string]int {
 	ports := map[string]int{}
 	if a == nil {
 		return ports

@@ -18,7 +18,7 @@ import (
 // render suite's golden files, so they follow the chart (make golden rewrites them).
 func load(t *testing.T, name string) *Manifest {
 	t.Helper()
-	data, err := os.ReadFile("../render/testdata/golden/" + name)
+	data, err := os.ReadFile("../test/render/testdata/golden/" + name)
 	require.NoError(t, err)
 	m, err := Decode(data)
 	require.NoError(t, err)

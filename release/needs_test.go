@@ -1,9 +1,7 @@
-package installer
+package release
 
 import (
 	"bufio"
-	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,11 +9,34 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	corev1 "k8s.io/api/core/v1"
-	storagev1 "k8s.io/api/storage/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes/fake"
 )
+
+var chartDir = filepath.Join("..", "charts", "kotaemon")
+
+// renderedNeeds renders the chart with the values files, as published to a registry, and
+// lists its needs.
+func renderedNeeds(t *testing.T, files []string) []Need {
+	t.Helper()
+	c, err := Load(chartDir, "v1.34.0")
+	require.NoError(t, err)
+	vals, err := MergeValues(files, []string{"health.image.registry=registry.test"})
+	require.NoError(t, err)
+	r, err := c.Render("kotaemon", "kotaemon", vals)
+	require.NoError(t, err)
+	m, err := r.Decode()
+	require.NoError(t, err)
+	needs, err := m.Needs()
+	require.NoError(t, err)
+	return needs
+}
+
+// valuesFile writes doc as a values file.
+func valuesFile(t *testing.T, doc string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "values.yaml")
+	require.NoError(t, os.WriteFile(f, []byte(doc), 0o644))
+	return f
+}
 
 // listedNeeds reads the list a values file keeps at its top: the "#   - " lines after the
 // line that starts with "# Needs in the cluster".
@@ -53,11 +74,7 @@ func TestEveryValuesFileListsWhatItNeedsFromTheCluster(t *testing.T) {
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
 			t.Parallel()
-			o := Options{Chart: chartDir, Release: "kotaemon", Namespace: "kotaemon", ValuesFiles: []string{file},
-				Set: []string{"health.image.registry=registry.test"}}
-			p, err := Render(o, nil, "v1.34.0")
-			require.NoError(t, err)
-			needs, err := p.Needs()
+			needs := renderedNeeds(t, []string{file})
 			require.NoError(t, err)
 			var want []string
 			for _, n := range needs {
@@ -98,11 +115,7 @@ metrics:
   enabled: true
   serviceMonitor: {enabled: true}
 `)
-	o := Options{Chart: chartDir, Release: "kh", Namespace: "ns", ValuesFiles: []string{values}, Set: []string{"health.image.registry=registry.test"}}
-	p, err := Render(o, nil, "v1.34.0")
-	require.NoError(t, err)
-	needs, err := p.Needs()
-	require.NoError(t, err)
+	needs := renderedNeeds(t, []string{values})
 	var got []string
 	for _, n := range needs {
 		got = append(got, n.String())
@@ -117,58 +130,4 @@ metrics:
 		"Service qdrant", // the release's own namespace
 		"CustomResourceDefinition servicemonitors.monitoring.coreos.com",
 	}, got, "the agent's token Secret is the release's own; an outside host and a non-critical check need nothing")
-}
-
-// CheckNeeds names every need the cluster lacks, with what refers to it, and nothing
-// it has.
-func TestCheckNeedsNamesEveryMissingObject(t *testing.T) {
-	t.Parallel()
-	p := &Plan{Workload: Workload{Namespace: "ns"}}
-	p.Docs = [][]byte{[]byte(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app, namespace: ns}
-spec:
-  selector: {matchLabels: {a: b}}
-  template:
-    metadata: {labels: {a: b}}
-    spec:
-      containers:
-        - name: app
-          image: x
-          env:
-            - {name: K, valueFrom: {secretKeyRef: {name: keys, key: K}}}
-            - {name: L, valueFrom: {secretKeyRef: {name: keys, key: L}}}
-            - {name: M, valueFrom: {secretKeyRef: {name: gone, key: M, optional: true}}}
-`), []byte(`apiVersion: v1
-kind: PersistentVolumeClaim
-metadata: {name: data, namespace: ns}
-spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
-`), []byte(`apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata: {name: np, namespace: ns}
-spec:
-  podSelector: {}
-  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]}]
-`)}
-	cs := fake.NewClientset(
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "keys", Namespace: "ns"}, Data: map[string][]byte{"K": []byte("v")}},
-		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "plain"}},
-	)
-	err := (&Cluster{Client: cs}).CheckNeeds(context.Background(), p, "ns")
-	var missing *MissingError
-	require.True(t, errors.As(err, &missing), "%v", err)
-	assert.Equal(t, []string{
-		"a default StorageClass (the PersistentVolumeClaim data): the cluster has no default StorageClass (set persistence.storageClass to one it has)",
-		"Namespace monitoring (a peer of the NetworkPolicy np): not found",
-		"Secret keys in namespace ns with the keys K, L (container app of the Deployment app): it has no key L",
-	}, missing.Missing, "the optional Secret is not needed")
-	assert.Contains(t, err.Error(), "Nothing was installed.")
-
-	// With all of it there, the install goes on.
-	cs = fake.NewClientset(
-		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "keys", Namespace: "ns"}, Data: map[string][]byte{"K": []byte("v"), "L": []byte("w")}},
-		&storagev1.StorageClass{ObjectMeta: metav1.ObjectMeta{Name: "plain", Annotations: map[string]string{"storageclass.kubernetes.io/is-default-class": "true"}}},
-		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "monitoring"}},
-	)
-	require.NoError(t, (&Cluster{Client: cs}).CheckNeeds(context.Background(), p, "ns"))
 }

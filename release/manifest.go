@@ -1,4 +1,4 @@
-package invariants
+package release
 
 import (
 	"bufio"
@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -34,6 +35,9 @@ type Manifest struct {
 	// Custom resources (ServiceMonitor, PrometheusRule) have no Go types here; they are
 	// kept whole and checked for identity only.
 	Custom []unstructured.Unstructured
+	// Other holds documents of kinds the chart itself never renders (a user's
+	// extraObjects): kept whole, and an error for Decode's strict callers.
+	Other []unstructured.Unstructured
 }
 
 // customKinds are the non-core kinds the chart may render.
@@ -43,7 +47,8 @@ var customKinds = map[string]bool{
 }
 
 // Decode splits a multi-document YAML stream and decodes each document strictly into its
-// typed object: unknown or duplicate fields, unknown kinds and missing names are errors.
+// typed object: unknown or duplicate fields and missing names are errors (PI-15); a
+// document of a kind the chart never renders lands in Other.
 func Decode(data []byte) (*Manifest, error) {
 	m := &Manifest{}
 	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
@@ -104,15 +109,37 @@ func (m *Manifest) add(doc []byte) error {
 	case "gateway.networking.k8s.io/v1/HTTPRoute":
 		return appendStrict(doc, &m.HTTPRoutes, where)
 	}
-	if customKinds[id] {
-		var u unstructured.Unstructured
-		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
-			return fmt.Errorf("%s: %w", where, err)
-		}
-		m.Custom = append(m.Custom, u)
-		return nil
+	var u unstructured.Unstructured
+	if err := yaml.Unmarshal(doc, &u.Object); err != nil {
+		return fmt.Errorf("%s: %w", where, err)
 	}
-	return fmt.Errorf("%s: unexpected kind %s", where, id)
+	if customKinds[id] {
+		m.Custom = append(m.Custom, u)
+	} else {
+		m.Other = append(m.Other, u)
+	}
+	return nil
+}
+
+// Images are the images of every pod the manifest runs (the workload's and the test
+// hooks', init containers included), each once, in order of appearance.
+func (m *Manifest) Images() []string {
+	var specs []corev1.PodSpec
+	for _, d := range m.Deployments {
+		specs = append(specs, d.Spec.Template.Spec)
+	}
+	for _, p := range m.Pods {
+		specs = append(specs, p.Spec)
+	}
+	var out []string
+	for _, spec := range specs {
+		for _, c := range append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...) {
+			if !slices.Contains(out, c.Image) {
+				out = append(out, c.Image)
+			}
+		}
+	}
+	return out
 }
 
 func appendStrict[T any](doc []byte, into *[]T, where string) error {

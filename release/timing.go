@@ -1,0 +1,92 @@
+package release
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// The API server's defaults for probe fields left at zero: what it stores, hence what
+// the kubelet acts on. The one default rule of the project: every figure below is
+// computed from a probe these were applied to.
+const (
+	defaultPeriodSeconds    = 10
+	defaultTimeoutSeconds   = 1
+	defaultSuccessThreshold = 1
+	defaultFailureThreshold = 3
+)
+
+// WithDefaults is a copy of p with the API server's defaults in its zero fields.
+func WithDefaults(p *corev1.Probe) *corev1.Probe {
+	q := p.DeepCopy()
+	if q.PeriodSeconds == 0 {
+		q.PeriodSeconds = defaultPeriodSeconds
+	}
+	if q.TimeoutSeconds == 0 {
+		q.TimeoutSeconds = defaultTimeoutSeconds
+	}
+	if q.SuccessThreshold == 0 {
+		q.SuccessThreshold = defaultSuccessThreshold
+	}
+	if q.FailureThreshold == 0 {
+		q.FailureThreshold = defaultFailureThreshold
+	}
+	return q
+}
+
+func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }
+
+// Period is the time between two runs of the probe.
+func (p *Probe) Period() time.Duration { return seconds(p.PeriodSeconds) }
+
+// Timeout is how long one run may take.
+func (p *Probe) Timeout() time.Duration { return seconds(p.TimeoutSeconds) }
+
+// FailureWindow is periodSeconds x failureThreshold: how long a running container may
+// fail the probe before the kubelet acts on it (readiness: out of the endpoints;
+// liveness: a restart). PI-07 compares liveness's with readiness's.
+func (p *Probe) FailureWindow() time.Duration {
+	return p.Period() * time.Duration(p.FailureThreshold)
+}
+
+// Window is initialDelaySeconds + FailureWindow: how long a container that fails the
+// probe from its start is tolerated. For the startup probe it is the start-up budget.
+func (p *Probe) Window() time.Duration {
+	return seconds(p.InitialDelaySeconds) + p.FailureWindow()
+}
+
+// EarliestFailure is the soonest a container failing from its start can reach the
+// failure threshold: the first run at the initial delay, the last failureThreshold-1
+// periods later.
+func (p *Probe) EarliestFailure() time.Duration {
+	return seconds(p.InitialDelaySeconds) + p.Period()*time.Duration(p.FailureThreshold-1)
+}
+
+// ToFail bounds how long a running probe takes to reach its failure threshold once its
+// target starts failing: up to one period until the next run, failureThreshold runs a
+// period apart, the last one waiting its whole timeout.
+func (p *Probe) ToFail() time.Duration {
+	return p.FailureWindow() + p.Timeout()
+}
+
+// ToPass bounds how long a probe takes to succeed successThreshold times once its
+// target answers again.
+func (p *Probe) ToPass() time.Duration {
+	return p.Period()*time.Duration(p.SuccessThreshold) + p.Timeout()
+}
+
+// StartupBudget is the startup probe's Window, 0 without a startup probe.
+func (w *Workload) StartupBudget() time.Duration {
+	if s := w.Probes[Startup]; s != nil {
+		return s.Window()
+	}
+	return 0
+}
+
+// Grace is the pod's terminationGracePeriodSeconds (the API's 30 s when unset).
+func (w *Workload) Grace() time.Duration {
+	if g := w.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
+}
