@@ -32,10 +32,10 @@ fuzz-agent: ## short fuzz runs of the config parser, bearer header and JWT handl
 
 bench-agent: build-agent ## handler benchmarks, then latency/memory/amplification of a real agent (BENCH_WINDOW=60s for the full figure)
 	go test -run '^$$' -bench . -benchmem -count 1 ./internal/server
-	go run ./cmd/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
+	go run ./cmd/bench/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
 
 bench-flood: build-agent ## flood a real agent (4,000 idle connections, 1,000 probes/s, hung app): memory and the kubelet's answers; BEFORE=path/to/older/agent compares side by side
-	go run ./cmd/agentbench -flood -agent $(AGENT_BIN) $(if $(BEFORE),-before $(BEFORE))
+	go run ./cmd/bench/agentbench -flood -agent $(AGENT_BIN) $(if $(BEFORE),-before $(BEFORE))
 
 # Mutation testing: each mutant is one small change to the agent's code (a < for a <=,
 # a + for a -, a negated condition) that its tests must notice. Not part of `make test`:

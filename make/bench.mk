@@ -1,7 +1,7 @@
 # Benchmarks users can choose by (docs/BENCHMARKS.md): probe behaviour in the cluster for
 # three probe configurations side by side, probe cost, amplification, test speed. Figures
 # only, never asserts; every part writes JSON under .cache/artifacts/bench/, and
-# cmd/benchreport turns whatever is there into docs/BENCHMARKS.md.
+# cmd/bench/benchreport turns whatever is there into docs/BENCHMARKS.md.
 BENCH_REPS      ?= 3
 # In-cluster scenarios wait on the kubelet; 63 namespaces (7 scenarios x 3 configurations
 # x 3 repetitions) run this many at a time.
@@ -26,21 +26,21 @@ bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs v
 	# A whole run starts clean; a run of some scenarios (BENCH_RUN) overwrites only theirs.
 	$(if $(filter .,$(BENCH_RUN)),rm -rf $(BENCH_RESULTS)/in-cluster $(BENCH_OUT)/timelines/TestBenchInCluster__*)
 	$(GO_TEST) -c -tags bench -ldflags='-s -w' -o $(BIN)/bench.test ./test/deploy
-	go build -o $(BIN)/naiveprobes ./cmd/naiveprobes
+	go build -o $(BIN)/naiveprobes ./cmd/bench/naiveprobes
 	$(DEPLOY_PREFETCH)
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/bench.test -test.v -test.count=1 -test.timeout=60m \
 		-test.parallel=$(BENCH_PARALLEL) -test.run='^TestBenchInCluster$$/$(BENCH_RUN)' -bench.reps=$(BENCH_REPS) -bench.naiveprobes=$(BIN)/naiveprobes
 
 pictures: ## one SVG (and PNG where rsvg-convert is installed) per timeline in .cache/artifacts/timelines, into .cache/artifacts/pictures
-	go run ./cmd/pictures -in $(BENCH_OUT)/timelines -out $(BENCH_OUT)/pictures
+	go run ./cmd/bench/pictures -in $(BENCH_OUT)/timelines -out $(BENCH_OUT)/pictures
 
 bench-probes: build-agent ## probe cost (agent vs exec probe vs the app) and amplification (agent vs pass-through), on loopback
 	@$(BENCH_LOAD)
 	rm -rf $(BENCH_RESULTS)/probes
-	go run ./cmd/agentbench -agent $(AGENT_BIN) -sweep=false -compare -repeat $(BENCH_REPS) \
+	go run ./cmd/bench/agentbench -agent $(AGENT_BIN) -sweep=false -compare -repeat $(BENCH_REPS) \
 		-window 60s -amplification-repeat $(BENCH_REPS) -results $(BENCH_RESULTS)/probes
 
-BENCHTIME = go run ./cmd/benchtime -results $(BENCH_RESULTS)/speed
+BENCHTIME = go run ./cmd/bench/benchtime -results $(BENCH_RESULTS)/speed
 
 bench-speed: $(HELM) cluster-ensure ## renders/s (terratest vs helm SDK), make test-render and make test-deploy wall times, warm
 	@$(BENCH_LOAD)
@@ -62,5 +62,5 @@ bench-cold-ci: ## `bash .ci/run` from a cold machine, timed once, into the bench
 
 bench-report: ## docs/BENCHMARKS.md, its pictures (docs/benchmarks/) and the README's key figures, from the results in .cache/artifacts/bench
 	rm -f $(BENCH_PICTURES)/*.svg $(BENCH_PICTURES)/*.png
-	go run ./cmd/pictures -png=false -in $(BENCH_OUT)/timelines -out $(BENCH_PICTURES) -match '^TestBenchInCluster__.*__1$$'
-	go run ./cmd/benchreport -in $(BENCH_RESULTS) -out docs/BENCHMARKS.md -readme README.md -pictures benchmarks -load $(BENCH_RESULTS)/load.txt
+	go run ./cmd/bench/pictures -png=false -in $(BENCH_OUT)/timelines -out $(BENCH_PICTURES) -match '^TestBenchInCluster__.*__1$$'
+	go run ./cmd/bench/benchreport -in $(BENCH_RESULTS) -out docs/BENCHMARKS.md -readme README.md -pictures benchmarks -load $(BENCH_RESULTS)/load.txt

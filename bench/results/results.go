@@ -1,5 +1,5 @@
 // Package results is the one shape every benchmark writes (the in-cluster scenarios,
-// agentbench, the test-speed runs) and cmd/benchreport reads: one repetition of one
+// agentbench, the test-speed runs) and cmd/bench/benchreport reads: one repetition of one
 // scenario in one configuration, with its figures. A figure that did not happen is left
 // out of Figures and its watch time put in Caps, so "never within 4 min" is a result too.
 package results

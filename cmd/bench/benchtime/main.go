@@ -1,5 +1,5 @@
 // Command benchtime measures the project's own commands for make bench's test-speed
-// part and writes the figures as JSON results (bench/results) for cmd/benchreport.
+// part and writes the figures as JSON results (bench/results) for cmd/bench/benchreport.
 //
 //	benchtime -results DIR -scenario NAME -config NAME -reps 3 -- make test-render
 //	    runs the command reps times and records each run's wall time (seconds); a run

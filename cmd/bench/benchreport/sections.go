@@ -67,14 +67,14 @@ func inCluster(b *bytes.Buffer, rs []results.Result, pictures string) {
 
 Repeat: ` + "`make bench-cluster`" + ` (BENCH_REPS=3 by default; ` + "`BENCH_RUN=deadlock`" + ` picks scenarios).
 
-The Kotaemon stand-in (test/doubles/kotaemon) runs in place of the app, with the real health
+The Kotaemon stand-in (standin/kotaemon) runs in place of the app, with the real health
 agent in wrapper mode, in three probe configurations installed side by side:
 
 - **(a) this chart's defaults**: a startup probe sized from ` + "`expectedSeconds: 120`" + ` x 1.5,
   readiness on the agent's ` + "`/health/ready`" + ` every 10 s, liveness on ` + "`/health/live`" + ` every 30 s;
 - **(b) the classic configuration** of ` + "`values/seed-article.yaml`" + `: no startup probe,
   readiness after 60 s, liveness after 120 s;
-- **(c) naive probes** (` + "`cmd/naiveprobes`" + `, a helm post-renderer, since the chart's guards
+- **(c) naive probes** (` + "`cmd/bench/naiveprobes`" + `, a helm post-renderer, since the chart's guards
   refuse them): liveness and readiness both on the app's ` + "`/`" + `, timeout 1 s, no startup
   probe, initialDelaySeconds 30. Everything else about the pod is the chart's (the agent still
   drains on SIGTERM), so only the probes differ.
@@ -132,7 +132,7 @@ var costDesigns = []struct{ name, title string }{
 func probeCost(b *bytes.Buffer, rs []results.Result) {
 	b.WriteString(`## 2. Probe cost
 
-Repeat: ` + "`make bench-probes`" + ` (cmd/agentbench -compare).
+Repeat: ` + "`make bench-probes`" + ` (cmd/bench/agentbench -compare).
 
 A real agent process over loopback, with an app double and three dependency doubles, against
 an exec probe that starts a process per probe (the agent binary's ` + "`check`" + ` command asking the

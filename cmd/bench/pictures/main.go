@@ -5,7 +5,7 @@
 // the configured windows drawn where they start counting, so a reader sees the bound a
 // test proved. It writes SVG, and PNG too where rsvg-convert is installed.
 //
-//	go run ./cmd/pictures -in .cache/artifacts/timelines -out .cache/artifacts/pictures [-match regexp]
+//	go run ./cmd/bench/pictures -in .cache/artifacts/timelines -out .cache/artifacts/pictures [-match regexp]
 package main
 
 import (

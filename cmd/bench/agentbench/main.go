@@ -57,7 +57,7 @@ func main() {
 	sweep := flag.Bool("sweep", true, "run the latency sweep (part 1)")
 	ampReps := flag.Int("amplification-repeat", 1, "amplification runs (each one window long, all rates and both designs at once)")
 	compare := flag.Bool("compare", false, "also measure probe cost: the agent against an exec probe and the app directly, at 1/s and 1000/s")
-	resultsDir := flag.String("results", "", "write every figure as JSON results (bench/results) into this directory, for cmd/benchreport")
+	resultsDir := flag.String("results", "", "write every figure as JSON results (bench/results) into this directory, for cmd/bench/benchreport")
 	flood := flag.Bool("flood", false, "run only the flood: idle connections and probes against a hung app")
 	before := flag.String("before", "", "with -flood: also flood this agent binary (an earlier build), side by side")
 	flag.Parse()
@@ -291,7 +291,7 @@ func check(err error) {
 	}
 }
 
-// writeResults puts the results where cmd/benchreport finds them.
+// writeResults puts the results where cmd/bench/benchreport finds them.
 func writeResults(dir string, rs []*results.Result) {
 	if dir == "" {
 		return

@@ -61,7 +61,7 @@ func run(in, out, readme, pictures, load string) error {
 func header(b *bytes.Buffer, samples []byte) {
 	fmt.Fprintf(b, `# Benchmarks: what the probe settings do, measured
 
-Written by `+"`make bench`"+` (cmd/benchreport) on %s. Every figure is measured on one
+Written by `+"`make bench`"+` (cmd/bench/benchreport) on %s. Every figure is measured on one
 machine; the configurations or designs a table compares ran side by side in the same run
 of its part; nothing here is a target or an assertion. Each cell is the median of its
 repetitions with the spread (lowest–highest) in brackets; ratios divide a configuration's
