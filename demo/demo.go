@@ -1,5 +1,5 @@
 // Package demo shows the chart's probes at work without the Kotaemon image and without
-// a network: it installs the chart with the Kotaemon stand-in (test/doubles/kotaemon, a
+// a network: it installs the chart with the Kotaemon stand-in (standin/kotaemon, a
 // small program that starts slowly, answers like Kotaemon's Gradio server and takes
 // faults on a control port) and a dependency stand-in behind a critical readiness check,
 // then plays a short script and prints what the kubelet's probes saw and when, against
@@ -26,8 +26,9 @@ import (
 	"kotaemon-k8s/installer"
 	"kotaemon-k8s/nodeimages"
 	"kotaemon-k8s/ociimage"
-	"kotaemon-k8s/test/doubles/dependency"
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin"
+	"kotaemon-k8s/standin/dependency"
+	"kotaemon-k8s/standin/kotaemon"
 )
 
 // Timings of the demo: short, lawful (every chart guard holds), and each stated once.
@@ -76,7 +77,7 @@ func (d *Demo) Run(ctx context.Context, steps []string) error {
 	}
 	d.http = hc
 	d.say("This demo runs the chart with the KOTAEMON STAND-IN (%s), not Kotaemon: a small program of this repository that starts in %s and takes faults on request. Nothing is pulled from a network.",
-		kotaemon.Image.Ref, standinStartup)
+		standin.Image.Ref, standinStartup)
 	if err := d.loadStandins(); err != nil {
 		return err
 	}
@@ -131,7 +132,7 @@ func (d *Demo) loadStandins() error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	for _, p := range []ociimage.Program{kotaemon.Image, dependency.Image} {
+	for _, p := range []ociimage.Program{standin.Image} {
 		if has, err := d.Cluster.Nodes.Has(p.Ref); err == nil && has {
 			continue
 		}
@@ -154,7 +155,7 @@ func (d *Demo) startDependency(ctx context.Context) error {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{}); err != nil && !isExists(err) {
 		return err
 	}
-	pod, svc := dependency.Manifests(depsName, dependency.Image.Ref, depsPort, model)
+	pod, svc := dependency.Manifests(depsName, standin.Image.Ref, depsPort, model)
 	pod.Spec.Containers[0].ImagePullPolicy = corev1.PullNever
 	if _, err := cs.CoreV1().Pods(d.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil && !isExists(err) {
 		return err
@@ -186,11 +187,11 @@ func (d *Demo) removePrevious(ctx context.Context) error {
 // values are the demo's values: the stand-in in place of Kotaemon, short windows, and a
 // critical check on the dependency stand-in.
 func (d *Demo) values() map[string]any {
-	repo, tag, _ := strings.Cut(kotaemon.Image.Ref, ":")
+	repo, tag, _ := strings.Cut(standin.Image.Ref, ":")
 	return map[string]any{
 		"image": map[string]any{"repository": repo, "tag": tag},
 		"kotaemon": map[string]any{
-			"command": []any{kotaemon.Image.Path, fmt.Sprintf("--startup=%ds", int(standinStartup.Seconds()))},
+			"command": []any{standin.Python, fmt.Sprintf("--startup=%ds", int(standinStartup.Seconds()))},
 			"resources": map[string]any{
 				"requests": map[string]any{"cpu": "10m", "memory": "32Mi"},
 				"limits":   map[string]any{"memory": "256Mi"},

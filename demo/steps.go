@@ -11,8 +11,8 @@ import (
 
 	"kotaemon-k8s/installer"
 	"kotaemon-k8s/release"
-	"kotaemon-k8s/test/doubles/dependency"
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin/dependency"
+	"kotaemon-k8s/standin/kotaemon"
 )
 
 // windows are the rendered probes' failure windows (package release's figures).
@@ -52,7 +52,7 @@ func (d *Demo) outage(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	deps := dependency.ControlClient{BaseURL: d.proxy(depsName, dependency.DefaultControlPort), HTTP: d.http}
+	deps := dependency.NewControlClient(d.proxy(depsName, dependency.DefaultControlPort), d.http)
 	t0 := time.Now()
 	if _, err := deps.SetMode(ctx, dependency.ModeDown, 0); err != nil {
 		return fmt.Errorf("switching the dependency down: %w", err)
@@ -89,7 +89,7 @@ func (d *Demo) restartBy(ctx context.Context, fault kotaemon.Fault, what string)
 	if err != nil {
 		return err
 	}
-	app := kotaemon.ControlClient{BaseURL: d.proxy(d.pod, kotaemon.DefaultControlPort), HTTP: d.http}
+	app := kotaemon.NewControlClient(d.proxy(d.pod, kotaemon.DefaultControlPort), d.http)
 	t0 := time.Now()
 	if _, err := app.SetFault(ctx, fault, 0); err != nil {
 		return fmt.Errorf("fault %s: %w", fault, err)

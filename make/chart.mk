@@ -92,14 +92,12 @@ demo: $(KOTAEMONCTL) ## install the chart with the Kotaemon stand-in and play sl
 docs: $(HELM_DOCS) ## write the chart README (README.md.gotmpl + the values table from values.yaml's `# --` comments)
 	$(HELM_DOCS) --chart-search-root $(CHART) --template-files README.md.gotmpl --sort-values-order file
 
-# The suite builds its images (the agent for both architectures, the stand-ins, the
-# client) and runs `make publish` inside the cluster's network namespace, where there is
+# The suite builds its images (the agent for both architectures, the stand-ins') and runs `make publish` inside the cluster's network namespace, where there is
 # no network: DEPLOY_PREFETCH (also run by bench-cluster) fetches their modules (and the
 # agent's pinned toolchain, when this machine's Go is another) and warms the cache first.
 # Scenarios mostly wait on the kubelet, so many run at once.
 DEPLOY_PARALLEL ?= 16
-DEPLOY_PREFETCH = $(AGENT_IMAGEBUILD) -out $(AGENT_DIST) >/dev/null && go build -o /dev/null ./cmd/kotaemon-standin \
-	&& go build -o /dev/null ./cmd/dependency-standin && go build -o /dev/null ./cmd/getclient \
+DEPLOY_PREFETCH = $(AGENT_IMAGEBUILD) -out $(AGENT_DIST) >/dev/null && go build -o /dev/null ./cmd/standin \
 	&& go build -o /dev/null ./cmd/chartrelease
 DEPLOY_RUN ?= .
 

@@ -11,12 +11,13 @@ import (
 // Program is a Go main package of this module packaged alone in an image: the cluster's
 // pause image and the test stand-ins (the agent's release image is built by cmd/imagebuild).
 type Program struct {
-	Package string   // import path or ./relative path of the main package
-	Ref     string   // image reference, e.g. kotaemon-k8s/pause:1
-	Path    string   // where the binary lands in the image, e.g. /pause
-	Dirs    []string // empty directories the program expects (e.g. a working directory)
-	User    string   // "" runs as 65532:65532
-	LDFlags string   // extra -ldflags (e.g. -X for a version), after -s -w
+	Package string            // import path or ./relative path of the main package
+	Ref     string            // image reference, e.g. kotaemon-k8s/pause:1
+	Path    string            // where the binary lands in the image, e.g. /pause
+	Dirs    []string          // empty directories the program expects (e.g. a working directory)
+	Links   map[string]string // symbolic links: path in the image -> what it points to
+	User    string            // "" runs as 65532:65532
+	LDFlags string            // extra -ldflags (e.g. -X for a version), after -s -w
 }
 
 // Spec builds p for this machine's architecture into binDir and returns the image's
@@ -29,6 +30,7 @@ func (p Program) Spec(moduleDir, binDir string) (Spec, error) {
 	}
 	spec := Binary(p.Ref, p.Path, map[string]string{runtime.GOARCH: bin})
 	spec.Dirs = p.Dirs
+	spec.Links = p.Links
 	if p.User != "" {
 		spec.User = p.User
 	}

@@ -47,8 +47,9 @@ type Spec struct {
 	Env        []string
 	WorkingDir string
 	Labels     map[string]string
-	Dirs       []string  // empty directories (0755, root) the program expects, e.g. its working directory
-	Created    time.Time // fixed for reproducible builds; zero means the Unix epoch
+	Dirs       []string          // empty directories (0755, root) the program expects, e.g. its working directory
+	Links      map[string]string // symbolic links: path in the image -> what it points to
+	Created    time.Time         // fixed for reproducible builds; zero means the Unix epoch
 }
 
 // Binary is the common case: one static binary per architecture at dst, used as the
@@ -67,9 +68,9 @@ func Binary(ref, dst string, binaries map[string]string) Spec {
 	return s
 }
 
-// layerTar builds an uncompressed tar of the directories, the files and their parent
-// directories, owned by root, with a fixed time.
-func layerTar(dirs []string, files []File, mtime time.Time) ([]byte, error) {
+// layerTar builds an uncompressed tar of the directories, the files, the links and their
+// parent directories, owned by root, with a fixed time, in a fixed order.
+func layerTar(dirs []string, files []File, links map[string]string, mtime time.Time) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	written := map[string]bool{}
@@ -117,6 +118,23 @@ func layerTar(dirs []string, files []File, mtime time.Time) ([]byte, error) {
 			return nil, err
 		}
 	}
+	paths := make([]string, 0, len(links))
+	for p := range links {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	for _, p := range paths {
+		if !path.IsAbs(p) {
+			return nil, fmt.Errorf("%s: image path must be absolute", p)
+		}
+		if err := writeDirs(path.Dir(p)); err != nil {
+			return nil, err
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: strings.TrimPrefix(p, "/"), Linkname: links[p],
+			Mode: 0o777, ModTime: mtime, Format: tar.FormatPAX}); err != nil {
+			return nil, err
+		}
+	}
 	if err := tw.Close(); err != nil {
 		return nil, err
 	}
@@ -143,7 +161,7 @@ func (s Spec) Image(p Platform) (v1.Image, error) {
 	if created.IsZero() {
 		created = time.Unix(0, 0).UTC()
 	}
-	data, err := layerTar(s.Dirs, p.Files, created)
+	data, err := layerTar(s.Dirs, p.Files, s.Links, created)
 	if err != nil {
 		return nil, err
 	}

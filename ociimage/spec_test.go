@@ -195,3 +195,32 @@ func TestDirsAreInTheLayer(t *testing.T) {
 	_, err = spec.Image(spec.Platforms[0])
 	assert.ErrorContains(t, err, "must be absolute")
 }
+
+// A link lands in the layer as a symbolic link to its target, with its parent directories.
+func TestLinksAreSymbolicLinksInTheLayer(t *testing.T) {
+	t.Parallel()
+	spec := Binary("x:1", "/usr/local/bin/standin", fakeBinaries(t))
+	spec.Links = map[string]string{"/app/.venv/bin/python": "/usr/local/bin/standin"}
+	img, err := spec.Image(spec.Platforms[0])
+	require.NoError(t, err)
+	layers, err := img.Layers()
+	require.NoError(t, err)
+	rc, err := layers[0].Uncompressed()
+	require.NoError(t, err)
+	defer rc.Close()
+	headers := map[string]*tar.Header{}
+	tr := tar.NewReader(rc)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		headers[h.Name] = h
+	}
+	link := headers["app/.venv/bin/python"]
+	require.NotNil(t, link, "the link: %v", headers)
+	assert.Equal(t, byte(tar.TypeSymlink), link.Typeflag)
+	assert.Equal(t, "/usr/local/bin/standin", link.Linkname)
+	assert.Contains(t, headers, "app/.venv/bin/", "its parent directories")
+}

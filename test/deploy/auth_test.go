@@ -52,7 +52,7 @@ func TestPB09_HealthDetailsAreShownOnlyToAuthenticatedCallers(t *testing.T) {
 				"invalid":   {"Authorization: Bearer " + invalid},
 			}
 			for name, headers := range callers {
-				r.createPod(kube.ClientPod(name, r.im.client, nil, ready, headers...))
+				r.createPod(kube.ClientPod(name, r.im.standin, nil, ready, headers...))
 			}
 			kube.Await(t, "each caller gets the status, and only the valid one the details", podStart, func(ctx context.Context) (bool, string) {
 				var seen []string

@@ -20,7 +20,7 @@ import (
 
 var (
 	benchReps  = flag.Int("bench.reps", 3, "repetitions of every in-cluster scenario and configuration")
-	benchNaive = flag.String("bench.naiveprobes", "", "the naiveprobes post-renderer binary (cmd/naiveprobes)")
+	benchNaive = flag.String("bench.naiveprobes", "", "the naiveprobes post-renderer binary (cmd/bench/naiveprobes)")
 )
 
 // benchConfig is one probe configuration under comparison: values files on top of the
@@ -33,7 +33,7 @@ type benchConfig struct {
 
 // benchConfigs are the three configurations of docs/BENCHMARKS.md: (a) this chart's
 // defaults, (b) the classic configuration of values/seed-article.yaml, (c) naive probes
-// (cmd/naiveprobes): everything else about the pod is the chart's, so only probes differ.
+// (cmd/bench/naiveprobes): everything else about the pod is the chart's, so only probes differ.
 func benchConfigs() []benchConfig {
 	return []benchConfig{
 		{name: "chart"},

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"kotaemon-k8s/test/doubles/dependency"
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin/dependency"
+	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -183,7 +183,7 @@ func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32)
 	recordWindows(r.tl, p)
 	r.awaitRollout(replicas, podStart+benchStart+benchReadyCap)
 
-	r.createPod(kube.Client("traffic", r.im.client, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
+	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
 	kube.Await(r.t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
 		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, "traffic", "", 5)
 		if err != nil {

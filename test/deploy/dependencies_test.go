@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	corev1 "k8s.io/api/core/v1"
 
-	"kotaemon-k8s/test/doubles/dependency"
+	"kotaemon-k8s/standin/dependency"
 	"kotaemon-k8s/test/kube"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"kotaemon-k8s/test/doubles/dependency"
+	"kotaemon-k8s/standin/dependency"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -32,7 +32,7 @@ const (
 // startDependency runs the dependency stand-in with models and waits until it answers.
 func (r *release) startDependency(models ...string) *depStandin {
 	r.t.Helper()
-	pod, svc := dependency.Manifests(depsName, r.im.deps, depsPort, models...)
+	pod, svc := dependency.Manifests(depsName, r.im.standin, depsPort, models...)
 	ctx := context.Background()
 	_, err := r.c.Client.CoreV1().Pods(r.ns).Create(ctx, pod, metav1.CreateOptions{})
 	require.NoError(r.t, err)
@@ -46,9 +46,7 @@ func (r *release) startDependency(models ...string) *depStandin {
 		return kube.PodReady(p), string(p.Status.Phase)
 	})
 	host := fmt.Sprintf("%s.%s.svc.%s:%d", depsName, r.ns, clusterDomain, depsPort)
-	return &depStandin{url: "http://" + host, address: host, control: dependency.ControlClient{
-		BaseURL: r.podProxy(depsName, dependency.DefaultControlPort), HTTP: r.proxyClient(),
-	}}
+	return &depStandin{url: "http://" + host, address: host, control: dependency.NewControlClient(r.podProxy(depsName, dependency.DefaultControlPort), r.proxyClient())}
 }
 
 // set switches the dependency's answers (period: the flap half-cycle) and marks it.

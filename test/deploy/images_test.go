@@ -8,18 +8,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"kotaemon-k8s/agentimage"
+	"kotaemon-k8s/standin"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/doubles/dependency"
-	"kotaemon-k8s/test/doubles/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 
 // images are the references pods use for this repository's programs; the agent's is a
 // pin (registry and digest), as the chart takes it.
 type images struct {
-	agent                 agentimage.Pin
-	agentArchiveDir       string // the agent's archive, where `make image` writes it
-	standin, deps, client string
+	agent           agentimage.Pin
+	agentArchiveDir string // the agent's archive, where `make image` writes it
+	standin         string // every stand-in: Kotaemon's, the dependency's, the client
 }
 
 // loadImages builds and loads every image of the suite (once per process): the agent's
@@ -29,8 +28,8 @@ func loadImages(t testing.TB, c *kube.Cluster) images {
 	chartPin, err := agentimage.ReadPin(filepath.Join(chart.Dir(), "values.yaml"))
 	require.NoError(t, err)
 	agent, archiveDir := c.LoadAgent(t, chartPin.Tag)
-	refs := c.LoadImages(t, kotaemon.Image, dependency.Image, kube.ClientImage)
-	return images{agent: agent, agentArchiveDir: archiveDir, standin: refs[kotaemon.Image.Ref], deps: refs[dependency.Image.Ref], client: refs[kube.ClientImage.Ref]}
+	ref := c.LoadImages(t, standin.Image)[standin.Image.Ref]
+	return images{agent: agent, agentArchiveDir: archiveDir, standin: ref}
 }
 
 // splitRef splits repository:tag at the tag's colon (a registry port has a slash after it).

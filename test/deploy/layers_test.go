@@ -6,10 +6,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"kotaemon-k8s/standin"
+
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
-
-	"kotaemon-k8s/test/doubles/kotaemon"
 )
 
 // layer is the content of one values file; helm merges a release's layers in order,
@@ -47,7 +47,7 @@ func imagesLayer(im images) layer {
 // standinLayer runs the stand-in in place of Kotaemon with the given flags, sized for a
 // small test node (the environments' requests are for the real app).
 func standinLayer(mode string, healthPort int, args ...string) layer {
-	command := append([]string{kotaemon.Image.Path}, args...)
+	command := append([]string{standin.Python}, args...)
 	if mode == "none" {
 		// health.mode none: the image serves the health endpoints itself.
 		command = append(command, fmt.Sprintf("--health-port=%d", healthPort))

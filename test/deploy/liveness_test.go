@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 

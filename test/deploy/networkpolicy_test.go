@@ -70,7 +70,7 @@ networkPolicy:
 			}
 			want := map[string]string{}
 			for _, c := range clients {
-				r.createPod(kube.ClientPod(c.name, r.im.client, map[string]string{"role": c.role}, c.url))
+				r.createPod(kube.ClientPod(c.name, r.im.standin, map[string]string{"role": c.role}, c.url))
 				want[c.name] = c.verdict
 			}
 			if err := kube.AwaitE("every client gets its verdict", podStart+policySync, r.clientVerdicts(want, 3)); err != nil {

@@ -12,7 +12,8 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin"
+	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -36,7 +37,7 @@ health: {details: public}
 kotaemon:
   ollama:
     command: [%q, "--server-port=11434", "--control-port=%d", "--data-dir=/tmp/companion"]
-`, kotaemon.Image.Path, companionControlPort))
+`, standin.Python, companionControlPort))
 	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes, companion)
 	p := probesOf(r.deployment())
 	recordWindows(r.tl, p)
@@ -96,7 +97,7 @@ kotaemon:
 
 // companion reaches the control port of the stand-in that plays the bundled server.
 func (r *release) companion(pod string) kotaemon.ControlClient {
-	return kotaemon.ControlClient{BaseURL: r.podProxy(pod, companionControlPort), HTTP: r.proxyClient()}
+	return kotaemon.NewControlClient(r.podProxy(pod, companionControlPort), r.proxyClient())
 }
 
 // previousLogs is what the Kotaemon container printed before its last restart.

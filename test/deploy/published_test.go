@@ -23,8 +23,8 @@ import (
 	"kotaemon-k8s/agentimage"
 	"kotaemon-k8s/cluster/localcluster"
 	"kotaemon-k8s/ociimage"
+	"kotaemon-k8s/standin"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/doubles/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -49,13 +49,13 @@ func TestAUserInstallsThePublishedChartFromARegistry(t *testing.T) {
 	out, err := publish.CombinedOutput()
 	require.NoError(t, err, "make publish:\n%s", out)
 	t.Logf("make publish:\n%s", out)
-	standin := pushProgram(t, registry, kotaemon.Image)
+	standinRef := pushProgram(t, registry, standin.Image)
 	pin, err := agentimage.ReadPin(filepath.Join(chart.Dir(), "values.yaml"))
 	require.NoError(t, err)
 	pin.Registry = registry
 
 	r.tl.Mark("helm-install", "oci://"+registry+"/kotaemon")
-	repo, tag := splitRef(standin)
+	repo, tag := splitRef(standinRef)
 	install, err := helm.RunHelmCommandAndGetOutputE(t, r.opts, "install", releaseName, "oci://"+registry+"/kotaemon",
 		"--version", chartVersion(t), "--plain-http", "--set", "image.repository="+repo, "--set", "image.tag="+tag)
 	require.NoError(t, err, "helm install from the registry:\n%s", install)

@@ -18,8 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 
+	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/chart"
-	"kotaemon-k8s/test/doubles/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -231,7 +231,7 @@ func (r *release) podProxy(pod string, port int) string {
 
 // standin reaches the Kotaemon stand-in's control port in pod.
 func (r *release) standin(pod string) kotaemon.ControlClient {
-	return kotaemon.ControlClient{BaseURL: r.podProxy(pod, kotaemon.DefaultControlPort), HTTP: r.proxyClient()}
+	return kotaemon.NewControlClient(r.podProxy(pod, kotaemon.DefaultControlPort), r.proxyClient())
 }
 
 // state reads the stand-in's state, or why not.

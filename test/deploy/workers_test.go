@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin/kotaemon"
 )
 
 // PB-06. Created: the release with fast probes. Happens: the app's worker pool is

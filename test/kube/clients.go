@@ -4,12 +4,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"kotaemon-k8s/ociimage"
+	"kotaemon-k8s/standin"
 )
-
-// ClientImage is cmd/getclient: a GET loop with keep-alive off that prints one line per
-// attempt ("OK <status> <body>" or "ERR <error>"), the in-cluster client of the suites.
-var ClientImage = ociimage.Program{Package: "kotaemon-k8s/cmd/getclient", Ref: "kotaemon-k8s/getclient:test", Path: "/getclient"}
 
 // Nobody is the security context of the suites' own pods.
 var Nobody = &corev1.SecurityContext{
@@ -17,7 +13,7 @@ var Nobody = &corev1.SecurityContext{
 	Capabilities: &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
 }
 
-// ClientPod runs getclient (image: the reference LoadImages returned for ClientImage)
+// ClientPod runs the stand-ins' client (image: where LoadImages put standin.Image)
 // against url every half second; read its verdicts with LastLogLines.
 func ClientPod(name, image string, labels map[string]string, url string, headers ...string) *corev1.Pod {
 	args := []string{"-url=" + url, "-interval=500ms", "-timeout=1s"}
@@ -27,7 +23,8 @@ func ClientPod(name, image string, labels map[string]string, url string, headers
 	return Client(name, image, labels, args...)
 }
 
-// Client runs getclient with args (see cmd/getclient); without -interval it makes one
+// Client runs the stand-ins' client with args (package standin/client: a GET loop with
+// keep-alive off, one line per attempt, "OK <status> <body>" or "ERR <error>"); without -interval it makes one
 // request and the pod ends Succeeded or Failed (it is never restarted).
 func Client(name, image string, labels map[string]string, args ...string) *corev1.Pod {
 	return &corev1.Pod{
@@ -38,7 +35,7 @@ func Client(name, image string, labels map[string]string, args ...string) *corev
 			AutomountServiceAccountToken:  Ptr(false),
 			Containers: []corev1.Container{{
 				Name: "client", Image: image, ImagePullPolicy: corev1.PullIfNotPresent,
-				Args: args, SecurityContext: Nobody,
+				Command: standin.Command("client", args...), SecurityContext: Nobody,
 			}},
 		},
 	}

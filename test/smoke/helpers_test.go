@@ -19,13 +19,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"kotaemon-k8s/cluster/localcluster"
-	"kotaemon-k8s/ociimage"
+	"kotaemon-k8s/standin"
 	"kotaemon-k8s/test/kube"
 )
-
-// serverImage is cmd/httpdouble: a server whose readiness and liveness answers the test
-// chooses with flags.
-var serverImage = ociimage.Program{Package: "kotaemon-k8s/cmd/httpdouble", Ref: "kotaemon-k8s/smoke-httpdouble:test", Path: "/httpdouble"}
 
 const serverPort = 8080
 
@@ -34,8 +30,8 @@ type images struct{ server, client string }
 
 func loadImages(t *testing.T, c *kube.Cluster) images {
 	t.Helper()
-	refs := c.LoadImages(t, serverImage, kube.ClientImage)
-	return images{server: refs[serverImage.Ref], client: refs[kube.ClientImage.Ref]}
+	ref := c.LoadImages(t, standin.Image)[standin.Image.Ref] // the http double and the client
+	return images{server: ref, client: ref}
 }
 
 // probe is an httpGet probe on the server port.
@@ -49,7 +45,8 @@ func probe(path string, period, failures int32) *corev1.Probe {
 	}
 }
 
-// serverPod runs httpdouble with the given flags and probes.
+// serverPod runs the stand-ins' http double (a server whose readiness and liveness
+// answers the test chooses with flags) with the given flags and probes.
 func (im images) serverPod(name string, labels map[string]string, readiness, liveness *corev1.Probe, args ...string) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
@@ -58,7 +55,7 @@ func (im images) serverPod(name string, labels map[string]string, readiness, liv
 			AutomountServiceAccountToken:  kube.Ptr(false),
 			Containers: []corev1.Container{{
 				Name: "server", Image: im.server, ImagePullPolicy: corev1.PullIfNotPresent,
-				Args:            append([]string{"-name=" + name}, args...),
+				Command:         standin.Command("http-double", append([]string{"-name=" + name}, args...)...),
 				Ports:           []corev1.ContainerPort{{ContainerPort: serverPort}},
 				ReadinessProbe:  readiness,
 				LivenessProbe:   liveness,

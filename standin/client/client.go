@@ -1,0 +1,73 @@
+// Package client is the cluster suites' in-cluster client (`standin client`): it GETs a
+// URL with keep-alive off (so a NetworkPolicy applies to every request, not only to new
+// connections) and prints one line per attempt: "OK <status> <body>" or "ERR <error>".
+// Once (no -interval) it exits 1 when the last attempt failed; -retry-for allows more.
+package client
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// headers collects repeated -header "Name: value" flags.
+type headers []string
+
+func (h *headers) String() string     { return strings.Join(*h, ", ") }
+func (h *headers) Set(v string) error { *h = append(*h, v); return nil }
+
+// Run runs the client with its command line (flags only) and returns the exit code.
+func Run(args []string, out io.Writer) int {
+	fs := flag.NewFlagSet("standin client", flag.ContinueOnError)
+	url := fs.String("url", "", "URL to GET")
+	interval := fs.Duration("interval", 0, "repeat with this pause between attempts (0: once, exit 1 on failure)")
+	timeout := fs.Duration("timeout", 2*time.Second, "timeout of one attempt")
+	maxBody := fs.Int64("max-body", 1024, "bytes of the body printed")
+	retryFor := fs.Duration("retry-for", 0, "without -interval: retry a failed attempt every 200ms for this long (a Service the node's proxy has not programmed yet refuses or drops connections)")
+	var hs headers
+	fs.Var(&hs, "header", `request header "Name: value" (repeatable)`)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: *timeout}
+	deadline := time.Now().Add(*retryFor)
+	for {
+		err := get(out, client, *url, hs, *maxBody)
+		if *interval == 0 {
+			if err == nil {
+				return 0
+			}
+			if time.Now().After(deadline) {
+				return 1
+			}
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
+		time.Sleep(*interval)
+	}
+}
+
+func get(out io.Writer, client *http.Client, url string, hs headers, maxBody int64) error {
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	if err != nil {
+		fmt.Fprintln(out, "ERR", err)
+		return err
+	}
+	for _, h := range hs {
+		name, value, _ := strings.Cut(h, ":")
+		req.Header.Set(strings.TrimSpace(name), strings.TrimSpace(value))
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		fmt.Fprintln(out, "ERR", err)
+		return err
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	fmt.Fprintln(out, "OK", resp.StatusCode, strings.Join(strings.Fields(string(body)), " "))
+	return nil
+}

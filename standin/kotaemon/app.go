@@ -1,0 +1,120 @@
+package kotaemon
+
+// The app port answers the routes the chart probes, with the costs Gradio gives them:
+// async routes need no worker, sync routes wait for one.
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+
+	"kotaemon-k8s/standin/control"
+)
+
+const rootPage = `<!doctype html>
+<html><head><title>Kotaemon stand-in</title></head>
+<body><h1>Kotaemon stand-in</h1><p>This is the test stand-in for Kotaemon, not the real app.</p></body></html>
+`
+
+func (s *Standin) appHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET "+RouteStartupEvents, s.counted(RouteStartupEvents, http.HandlerFunc(s.startupEvents)))
+	mux.Handle("GET "+RouteAppID, s.counted(RouteAppID, s.withWorker(s.appID)))
+	mux.Handle("GET /{$}", s.counted(RouteRoot, s.withWorker(s.root)))
+	mux.Handle("GET "+RouteWork, s.counted(RouteWork, http.HandlerFunc(s.work)))
+	mux.Handle("/", s.counted(ServedNotFound, http.NotFoundHandler()))
+	return s.tracked(mux)
+}
+
+// tracked counts the request as in flight and holds it at the deadlock gate: a
+// deadlocked app hangs on every route, including the async one.
+func (s *Standin) tracked(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.rec.inFlight(1)
+		defer s.rec.inFlight(-1)
+		if s.gate.pass(r.Context()) != nil {
+			return // the client gave up or the server was closed
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// counted adds to State.Served once the handler has answered.
+func (s *Standin) counted(route string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		aw := &answerWriter{ResponseWriter: w}
+		next.ServeHTTP(aw, r)
+		if aw.answered {
+			s.rec.served(route)
+		}
+	})
+}
+
+// withWorker runs next on a worker from the pool, like a Gradio sync route.
+func (s *Standin) withWorker(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		release, err := s.pool.acquire(r.Context())
+		if err != nil {
+			return
+		}
+		defer release()
+		next(w, r)
+	})
+}
+
+// startupEvents answers true once per process, then false, as Gradio does.
+func (s *Standin) startupEvents(w http.ResponseWriter, _ *http.Request) {
+	first := !s.startupEventsSeen.Swap(true)
+	control.WriteJSON(w, http.StatusOK, first)
+}
+
+func (s *Standin) appID(w http.ResponseWriter, _ *http.Request) {
+	control.WriteJSON(w, http.StatusOK, map[string]string{"app_id": s.id})
+}
+
+func (s *Standin) root(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = io.WriteString(w, rootPage)
+}
+
+// work holds a worker for ?seconds=N so a test can keep a request in flight across SIGTERM.
+func (s *Standin) work(w http.ResponseWriter, r *http.Request) {
+	secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
+	if err != nil || secs < 0 || secs > control.MaxSeconds {
+		http.Error(w, fmt.Sprintf("seconds: %q must be a number of seconds from 0 to %d",
+			r.URL.Query().Get("seconds"), control.MaxSeconds), http.StatusBadRequest)
+		return
+	}
+	release, err := s.pool.acquire(r.Context())
+	if err != nil {
+		return
+	}
+	defer release()
+	if secs > 0 {
+		select {
+		case <-s.opts.timer(durationOf(secs)):
+		case <-r.Context().Done():
+			return
+		}
+	}
+	_, _ = io.WriteString(w, "done\n")
+}
+
+// answerWriter notes whether anything reached the client.
+type answerWriter struct {
+	http.ResponseWriter
+	answered bool
+}
+
+func (a *answerWriter) WriteHeader(code int) {
+	a.answered = true
+	a.ResponseWriter.WriteHeader(code)
+}
+
+func (a *answerWriter) Write(b []byte) (int, error) {
+	a.answered = true
+	return a.ResponseWriter.Write(b)
+}
+
+func (a *answerWriter) Unwrap() http.ResponseWriter { return a.ResponseWriter }

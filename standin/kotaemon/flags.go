@@ -1,0 +1,87 @@
+package kotaemon
+
+// The container has no shell, so every flag can also come from the environment a
+// chart's values file sets; flags on the command line win over the environment.
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"kotaemon-k8s/standin/control"
+)
+
+// Script is the script Kotaemon's image runs (`python app.py` in /app).
+const Script = "app.py"
+
+// Environment variables read by ParseOptions. The GRADIO_* pair is what the real image
+// reads; the rest are the stand-in's own (STANDIN_ avoids Kubernetes' service variables).
+const (
+	EnvServerName    = "GRADIO_SERVER_NAME"
+	EnvServerPort    = "GRADIO_SERVER_PORT"
+	EnvControlHost   = "STANDIN_CONTROL_HOST"
+	EnvControlPort   = "STANDIN_CONTROL_PORT"
+	EnvStartup       = "STANDIN_STARTUP"
+	EnvNeverStart    = "STANDIN_NEVER_START"
+	EnvWorkers       = "STANDIN_WORKERS"
+	EnvDrain         = "STANDIN_DRAIN"
+	EnvIgnoreSigterm = "STANDIN_IGNORE_SIGTERM"
+	EnvDataDir       = "STANDIN_DATA_DIR"
+	EnvHealthPort    = "STANDIN_HEALTH_PORT"
+)
+
+// flagEnv pairs each flag with the variable that sets it when the flag is absent.
+var flagEnv = []control.FlagEnv{
+	{Flag: "server-name", Env: EnvServerName},
+	{Flag: "server-port", Env: EnvServerPort},
+	{Flag: "control-host", Env: EnvControlHost},
+	{Flag: "control-port", Env: EnvControlPort},
+	{Flag: "startup", Env: EnvStartup},
+	{Flag: "never-start", Env: EnvNeverStart},
+	{Flag: "workers", Env: EnvWorkers},
+	{Flag: "drain", Env: EnvDrain},
+	{Flag: "ignore-sigterm", Env: EnvIgnoreSigterm},
+	{Flag: "data-dir", Env: EnvDataDir},
+	{Flag: "health-port", Env: EnvHealthPort},
+}
+
+// ParseOptions reads defaults, then the environment (through getenv), then args.
+func ParseOptions(args []string, getenv func(string) string, usage io.Writer) (Options, error) {
+	o := DefaultOptions()
+	fs := flag.NewFlagSet("kotaemon-standin", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	fs.StringVar(&o.AppHost, "server-name", o.AppHost, "app listen address (env "+EnvServerName+")")
+	fs.IntVar(&o.AppPort, "server-port", o.AppPort, "app port (env "+EnvServerPort+")")
+	fs.StringVar(&o.ControlHost, "control-host", o.ControlHost, "control listen address, empty for all (env "+EnvControlHost+")")
+	fs.IntVar(&o.ControlPort, "control-port", o.ControlPort, "control port, all addresses (env "+EnvControlPort+")")
+	fs.Var((*control.Seconds)(&o.Startup), "startup", "app port stays closed this long, e.g. 30s or 30 (env "+EnvStartup+")")
+	fs.BoolVar(&o.NeverStart, "never-start", o.NeverStart, "never open the app port (env "+EnvNeverStart+")")
+	fs.IntVar(&o.Workers, "workers", o.Workers, "worker pool size for sync routes (env "+EnvWorkers+")")
+	fs.Var((*control.Seconds)(&o.Drain), "drain", "bound on finishing in-flight requests after SIGTERM (env "+EnvDrain+")")
+	fs.BoolVar(&o.IgnoreSigterm, "ignore-sigterm", o.IgnoreSigterm, "log SIGTERM/SIGINT and keep running (env "+EnvIgnoreSigterm+")")
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "data volume for the start marker (env "+EnvDataDir+")")
+	fs.IntVar(&o.HealthPort, "health-port", o.HealthPort, "also serve /health/live and /health/ready on this port, 0 for none (env "+EnvHealthPort+")")
+
+	if err := control.SetFromEnv(fs, getenv, flagEnv); err != nil {
+		return Options{}, err
+	}
+	// The chart runs Kotaemon as `<venv>/bin/python app.py`: the image puts the stand-in
+	// where that interpreter is, and the script's name comes first, as to python.
+	if len(args) > 0 && args[0] == Script {
+		args = args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return Options{}, err
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return o, o.Validate()
+}
+
+// durationOf is a number of seconds as a duration.
+func durationOf(secs float64) time.Duration {
+	return time.Duration(secs * float64(time.Second))
+}

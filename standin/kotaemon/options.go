@@ -1,0 +1,109 @@
+package kotaemon
+
+// Options and names live apart from the servers so the program, the unit tests and the
+// deploy suite build on one set of defaults and routes.
+
+import (
+	"kotaemon-k8s/standin/control"
+
+	"errors"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Defaults match the real image: Gradio on 0.0.0.0:7860, state under /app/ktem_app_data.
+const (
+	DefaultAppHost     = "0.0.0.0"
+	DefaultAppPort     = 7860
+	DefaultControlPort = 9090
+	DefaultWorkers     = 4
+	DefaultDrain       = 10 * time.Second
+	DefaultDataDir     = "/app/ktem_app_data"
+)
+
+// App routes, named as Gradio names them.
+const (
+	RouteStartupEvents = "/startup-events"
+	RouteAppID         = "/app_id"
+	RouteRoot          = "/"
+	RouteWork          = "/work"
+	// ServedNotFound is the key under which State.Served counts 404 answers.
+	ServedNotFound = "(not found)"
+)
+
+// Control routes, on the control port only.
+const (
+	ControlStatePath  = control.StatePath
+	ControlFaultPath  = "/fault"
+	ControlHealthPath = control.HealthPath
+)
+
+// Options configure one process start. Zero values are not defaults: start from
+// DefaultOptions (or ParseOptions) and change what a test needs.
+type Options struct {
+	AppHost       string        // GRADIO_SERVER_NAME
+	AppPort       int           // GRADIO_SERVER_PORT; 0 picks a free port (tests)
+	ControlHost   string        // "" listens on all addresses
+	ControlPort   int           // 0 picks a free port (tests)
+	Startup       time.Duration // the app port stays closed this long after start
+	NeverStart    bool          // the app port never opens; the process stays alive
+	Workers       int           // size of the pool that sync routes need
+	Drain         time.Duration // bound on finishing in-flight requests after SIGTERM
+	IgnoreSigterm bool          // log SIGTERM/SIGINT and carry on, like `sh` as PID 1
+	DataDir       string        // the volume: start marker and next-start settings
+	HealthPort    int           // > 0: serve /health/live and /health/ready there too, as an image of health.mode=none would
+
+	// Signals replaces SIGTERM/SIGINT from the OS when set, so tests can signal
+	// without signalling the test binary.
+	Signals <-chan os.Signal
+
+	// after replaces time.After for start-up and /work, so tests decide when time passes.
+	after func(time.Duration) <-chan time.Time
+}
+
+// DefaultOptions are the options of a process started with no flags and no environment.
+func DefaultOptions() Options {
+	return Options{
+		AppHost:     DefaultAppHost,
+		AppPort:     DefaultAppPort,
+		ControlPort: DefaultControlPort,
+		Workers:     DefaultWorkers,
+		Drain:       DefaultDrain,
+		DataDir:     DefaultDataDir,
+	}
+}
+
+// Validate reports the first option that cannot work, named as its flag.
+func (o Options) Validate() error {
+	var errs []error
+	if o.AppPort < 0 || o.AppPort > 65535 {
+		errs = append(errs, fmt.Errorf("server-port: %d is not a port", o.AppPort))
+	}
+	if o.ControlPort < 0 || o.ControlPort > 65535 {
+		errs = append(errs, fmt.Errorf("control-port: %d is not a port", o.ControlPort))
+	}
+	if o.HealthPort < 0 || o.HealthPort > 65535 {
+		errs = append(errs, fmt.Errorf("health-port: %d is not a port", o.HealthPort))
+	}
+	if o.Startup < 0 {
+		errs = append(errs, fmt.Errorf("startup: %s is negative", o.Startup))
+	}
+	if o.Workers < 1 {
+		errs = append(errs, fmt.Errorf("workers: %d, need at least 1", o.Workers))
+	}
+	if o.Drain < 0 {
+		errs = append(errs, fmt.Errorf("drain: %s is negative", o.Drain))
+	}
+	if o.DataDir == "" {
+		errs = append(errs, errors.New("data-dir: empty"))
+	}
+	return errors.Join(errs...)
+}
+
+func (o Options) timer(d time.Duration) <-chan time.Time {
+	if o.after != nil {
+		return o.after(d)
+	}
+	return time.After(d)
+}

@@ -1,0 +1,262 @@
+package kotaemon
+
+// One process start, end to end: the order of events (control up, marker, start-up
+// delay, bind, signal, drain, exit) is what the deploy suite observes, so it lives here.
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"kotaemon-k8s/standin/control"
+)
+
+// ErrCrashed is what Run returns after the crash fault; the program exits 1 on it.
+var ErrCrashed = errors.New("crash fault: exiting with code 1")
+
+// headerTimeout bounds a client that opens a connection and never sends a request.
+const headerTimeout = 10 * time.Second
+
+// Standin is one running process start.
+type Standin struct {
+	opts Options
+	log  *slog.Logger
+	id   string
+	rec  *recorder
+	pool *pool
+	gate *gate
+
+	startupEventsSeen atomic.Bool
+
+	app       *http.Server
+	health    *http.Server // own health endpoints (HealthPort > 0)
+	control   *http.Server
+	controlLn net.Listener
+	serveErr  chan error
+	crash     chan struct{}
+	crashOnce sync.Once
+
+	done chan struct{}
+	err  error
+}
+
+// Run starts the stand-in and blocks until it stops: nil after a drained SIGTERM or
+// SIGINT (or ctx ending), ErrCrashed after the crash fault, an error if a port cannot bind.
+func Run(ctx context.Context, o Options, log *slog.Logger) error {
+	s, err := Start(ctx, o, log)
+	if err != nil {
+		// Start failed before the lifecycle that logs every other exit.
+		log.Error("exit", "code", ExitCode(err), "err", err.Error())
+		return err
+	}
+	return s.Wait()
+}
+
+// ExitCode is the process exit code for Run's result.
+func ExitCode(err error) int { return control.ExitCode(err) }
+
+// Start opens the data dir and the control port, then returns while start-up runs in
+// the background. Cancelling ctx closes both servers at once, without a drain.
+func Start(ctx context.Context, o Options, log *slog.Logger) (*Standin, error) {
+	if err := o.Validate(); err != nil {
+		return nil, fmt.Errorf("options: %w", err)
+	}
+	id, err := newAppID()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	s := &Standin{
+		opts:     o,
+		log:      log,
+		id:       id,
+		pool:     newPool(o.Workers),
+		gate:     newGate(),
+		serveErr: make(chan error, 2),
+		crash:    make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	s.rec = newRecorder(s.firstState(now))
+	s.app = &http.Server{Handler: s.appHandler(), ReadHeaderTimeout: headerTimeout}
+	s.health = &http.Server{Handler: s.healthHandler(), ReadHeaderTimeout: headerTimeout}
+	s.control = &http.Server{Handler: s.controlHandler(), ReadHeaderTimeout: headerTimeout}
+
+	addr := net.JoinHostPort(o.ControlHost, strconv.Itoa(o.ControlPort))
+	if s.controlLn, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen on control address %s: %w", addr, err)
+	}
+	s.log.Info("control bound", "addr", s.controlLn.Addr().String())
+	go control.Serve(s.control, s.controlLn, "control", s.serveErr)
+
+	sigs, stopSignals := control.Signals(o.Signals)
+	go func() {
+		defer close(s.done)
+		defer stopSignals()
+		s.err = s.lifecycle(ctx, sigs)
+		s.log.Info("exit", "code", ExitCode(s.err), "err", control.ErrString(s.err))
+	}()
+	return s, nil
+}
+
+// firstState records the marker and the effective start-up settings of this start.
+func (s *Standin) firstState(now time.Time) State {
+	o := s.opts
+	st := State{
+		PID: os.Getpid(), AppID: s.id, StartedAt: now,
+		StartupSeconds: o.Startup.Seconds(), NeverStart: o.NeverStart,
+		IgnoreSigterm: o.IgnoreSigterm, Workers: o.Workers,
+	}
+	m := recordStart(o.DataDir, now, st.PID, s.id)
+	st.MarkerFound, st.Starts, st.PreviousSigtermAt = m.found, m.starts, m.previousSigterm
+	if m.err != nil {
+		st.MarkerError = m.err.Error()
+		s.log.Warn("data dir unusable, carrying on", "dir", o.DataDir, "err", m.err.Error())
+	}
+	next, err := loadNextStart(o.DataDir)
+	if err != nil {
+		st.NextStartError = err.Error()
+		s.log.Warn("next-start settings ignored", "dir", o.DataDir, "err", err.Error())
+	}
+	if next != nil {
+		// Run-time settings replace the flags: that is how a test makes a restart slow.
+		st.NextStart, st.NeverStart, st.StartupSeconds = next, next.NeverStart, next.StartupSeconds
+	}
+	s.log.Info("start", "pid", st.PID, "appId", st.AppID, "startupSeconds", st.StartupSeconds,
+		"neverStart", st.NeverStart, "workers", st.Workers, "dataDir", o.DataDir,
+		"markerFound", st.MarkerFound, "starts", st.Starts)
+	return st
+}
+
+// lifecycle waits out start-up, binds, and decides how the process ends.
+func (s *Standin) lifecycle(ctx context.Context, sigs <-chan os.Signal) error {
+	bind := s.startupDone()
+	for {
+		select {
+		case <-ctx.Done():
+			s.closeNow()
+			return nil
+		case <-s.crash:
+			s.log.Error("crash fault: exiting", "code", 1)
+			s.closeNow()
+			return ErrCrashed
+		case err := <-s.serveErr:
+			s.closeNow()
+			return err
+		case sig := <-sigs:
+			at := time.Now()
+			if s.rec.snapshot().SigtermAt == nil { // the first one, as State keeps it
+				if err := recordSigterm(s.opts.DataDir, os.Getpid(), at); err != nil {
+					s.log.Warn("sigterm not recorded in the data dir", "err", err.Error())
+				}
+			}
+			s.rec.signalled(at)
+			if s.opts.IgnoreSigterm {
+				s.log.Info("sigterm ignored", "signal", sig.String())
+				continue
+			}
+			s.log.Info("sigterm", "signal", sig.String(), "drain", s.opts.Drain.String())
+			s.drain()
+			return nil
+		case <-bind:
+			bind = nil
+			if err := s.bindApp(); err != nil {
+				s.closeNow()
+				return err
+			}
+		}
+	}
+}
+
+// startupDone fires when the app port may open; nil (never fires) for never-start.
+func (s *Standin) startupDone() <-chan time.Time {
+	st := s.rec.snapshot()
+	if st.NeverStart {
+		s.log.Info("never-start: the app port stays closed")
+		return nil
+	}
+	if st.StartupSeconds <= 0 {
+		now := make(chan time.Time, 1)
+		now <- time.Now()
+		return now
+	}
+	return s.opts.timer(durationOf(st.StartupSeconds))
+}
+
+func (s *Standin) bindApp() error {
+	addr := net.JoinHostPort(s.opts.AppHost, strconv.Itoa(s.opts.AppPort))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on app address %s: %w", addr, err)
+	}
+	if s.opts.HealthPort > 0 {
+		haddr := net.JoinHostPort(s.opts.AppHost, strconv.Itoa(s.opts.HealthPort))
+		hln, err := net.Listen("tcp", haddr)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("listen on health address %s: %w", haddr, err)
+		}
+		go control.Serve(s.health, hln, "health", s.serveErr)
+	}
+	s.rec.bound(ln.Addr().String(), time.Now())
+	s.log.Info("bound", "addr", ln.Addr().String(), "healthPort", s.opts.HealthPort)
+	go control.Serve(s.app, ln, "app", s.serveErr)
+	return nil
+}
+
+// drain stops accepting, lets in-flight app requests finish within Drain, then cuts the
+// rest; the control port stays up meanwhile so the suite can watch the drain.
+func (s *Standin) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Drain)
+	defer cancel()
+	_ = s.health.Close()
+	if err := s.app.Shutdown(ctx); err != nil {
+		s.log.Warn("drain cut short", "inFlight", s.rec.snapshot().InFlight, "err", err.Error())
+		_ = s.app.Close()
+	}
+	_ = s.control.Close()
+}
+
+func (s *Standin) closeNow() {
+	_ = s.app.Close()
+	_ = s.health.Close()
+	_ = s.control.Close()
+}
+
+// State is what GET /state answers.
+func (s *Standin) State() State {
+	st := s.rec.snapshot()
+	st.WorkersBusy = s.pool.inUse()
+	return st
+}
+
+// ControlURL is the control server's base URL; an all-addresses bind is reached on loopback.
+func (s *Standin) ControlURL() string {
+	return "http://" + control.Dialable(s.controlLn.Addr())
+}
+
+// Done is closed once the stand-in has stopped.
+func (s *Standin) Done() <-chan struct{} { return s.done }
+
+// Wait blocks until the stand-in stops and returns Run's result.
+func (s *Standin) Wait() error {
+	<-s.done
+	return s.err
+}
+
+func newAppID() (string, error) {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("generate app id: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
