@@ -13,7 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"kotaemon-k8s/test/doubles/kotaemon"
+	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -80,7 +80,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	recordWindows(r.tl, p)
 	r.awaitRollout(2, podStart+p.startup.Window())
 
-	r.createPod(kube.Client("traffic", r.im.client, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
+	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
 	kube.Await(t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
 		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, "traffic", "", 5)
 		if err != nil {
@@ -155,7 +155,7 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 
 	// The EndpointSlice is ready before every node's proxy routes the Service: the client
 	// retries a connection that cannot open until it does.
-	r.createPod(kube.Client("inflight", r.im.client, nil, "-url="+serviceURL(kotaemon.WorkPath(inFlightSeconds)), "-timeout=60s", "-retry-for="+proxySync.String()))
+	r.createPod(kube.Client("inflight", r.im.standin, nil, "-url="+serviceURL(kotaemon.WorkPath(inFlightSeconds)), "-timeout=60s", "-retry-for="+proxySync.String()))
 	kube.Await(t, "the request is in flight", podStart, func(ctx context.Context) (bool, string) {
 		st, err := r.state(ctx, old)
 		if err != nil {
@@ -170,10 +170,17 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 	upgradeAt := time.Now()
 	r.upgrade(rollout(1))
 	var sigterm time.Time // on the test's clock
-	kube.Await(t, "the app gets SIGTERM", p.grace+statusSlack, func(context.Context) (bool, string) {
+	kube.Await(t, "the app gets SIGTERM", p.grace+podStart, func(ctx context.Context) (bool, string) {
 		at, last := seen()
+		if !at.IsZero() {
+			sigterm = at
+			return true, ""
+		}
+		// A loaded node may stop the old app before a read caught it: its successor on the
+		// same volume (Recreate, one node) reports when it got SIGTERM.
+		at, why := r.predecessorSigterm(ctx, old)
 		if at.IsZero() {
-			return false, last
+			return false, last + "; " + why
 		}
 		sigterm = at
 		return true, ""
@@ -249,4 +256,27 @@ func (r *release) watchSigterm(pod string) func() (time.Time, string) {
 		defer mu.Unlock()
 		return at, last
 	}
+}
+
+// predecessorSigterm is when the app of pod got SIGTERM as its successor on the data
+// volume reports it (on the test's clock), or why not yet.
+func (r *release) predecessorSigterm(ctx context.Context, pod string) (time.Time, string) {
+	pods, err := r.appPods(ctx)
+	if err != nil {
+		return time.Time{}, err.Error()
+	}
+	for _, p := range pods {
+		if p.Name == pod || !kube.Running(&p) {
+			continue
+		}
+		st, onTestClock, err := r.stateOnTestClock(ctx, p.Name)
+		if err != nil {
+			return time.Time{}, err.Error()
+		}
+		if st.PreviousSigtermAt == nil {
+			return time.Time{}, "the successor reports no SIGTERM of its predecessor"
+		}
+		return onTestClock(*st.PreviousSigtermAt), ""
+	}
+	return time.Time{}, "no successor runs yet"
 }
