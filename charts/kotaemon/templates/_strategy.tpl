@@ -1,5 +1,5 @@
 {{/*
-The Deployment strategy, resolved once (deployment.yaml renders it, _guards-release.tpl
+The Deployment strategy, resolved once (deployment.yaml renders it, _guards-writers.tpl
 checks it). Without an override: Recreate for one replica, whose data volume has one
 writer (the old pod must be gone before the new one mounts it); RollingUpdate with
 maxUnavailable 0 and maxSurge 1 for more replicas, so capacity never drops during a
