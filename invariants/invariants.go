@@ -188,6 +188,13 @@ func startupCovered(_ *Manifest, w *release.Workload) []string {
 	return out
 }
 
+// PI-06's floors for readiness and liveness. values.yaml states them on each key, with
+// the reason; the render suite holds the schema and the chart's guard to the same number.
+const (
+	MinTimeoutSeconds   = 3
+	MinFailureThreshold = 3
+)
+
 func timingFloors(_ *Manifest, w *release.Workload) []string {
 	var out []string
 	for _, kind := range []Kind{Startup, Readiness, Liveness} {
@@ -202,11 +209,11 @@ func timingFloors(_ *Manifest, w *release.Workload) []string {
 		if kind != Readiness && p.SuccessThreshold != 1 {
 			out = append(out, fmt.Sprintf("%s successThreshold %d != 1", kind, p.SuccessThreshold))
 		}
-		if kind != Startup && p.TimeoutSeconds < 3 {
-			out = append(out, fmt.Sprintf("%s timeoutSeconds %d < 3", kind, p.TimeoutSeconds))
+		if kind != Startup && p.TimeoutSeconds < MinTimeoutSeconds {
+			out = append(out, fmt.Sprintf("%s timeoutSeconds %d < %d", kind, p.TimeoutSeconds, MinTimeoutSeconds))
 		}
-		if kind != Startup && p.FailureThreshold < 3 {
-			out = append(out, fmt.Sprintf("%s failureThreshold %d < 3", kind, p.FailureThreshold))
+		if kind != Startup && p.FailureThreshold < MinFailureThreshold {
+			out = append(out, fmt.Sprintf("%s failureThreshold %d < %d", kind, p.FailureThreshold, MinFailureThreshold))
 		}
 		if p.TimeoutSeconds > p.PeriodSeconds {
 			out = append(out, fmt.Sprintf("%s timeoutSeconds %d > periodSeconds %d", kind, p.TimeoutSeconds, p.PeriodSeconds))
