@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,13 +20,15 @@ const maxConns = 128
 
 // connLimit keeps at most max connections open. A connection over the limit makes room
 // by closing the one that has waited longest without a request in progress (a kept-alive
-// connection between requests, or one that has not sent its request yet): an idle flood
-// cannot lock the kubelet out. Only when every connection is busy is the newcomer turned
-// away: answered 503 at once, unless its request is a priority one (the liveness probe,
-// whose failure would restart the container), which is served all the same.
+// connection between requests, or one that has not sent its request yet) or, failing
+// that, the one whose answer has been stuck longest in a write its client does not read:
+// no flood of connections, held or stalled, can lock the kubelet out. Only when every
+// connection is busy with a request that moves is the newcomer turned away: a probe
+// (GET or HEAD of the live or ready path) is served all the same, anything else is
+// answered 503 at once.
 type connLimit struct {
 	max      int
-	shed     func(how string) // metrics: "evicted" or "refused"
+	shed     func(how string) // metrics: "evicted", "refused", "served-over-limit"
 	refusing chan struct{}    // bounds the refusals being answered at once
 	priority func(*http.Request) bool
 	handler  http.Handler
@@ -33,16 +36,56 @@ type connLimit struct {
 	conns    map[net.Conn]connInfo
 }
 
-// maxRefusing bounds the goroutines answering turned-away connections (a liveness probe
-// among them waits on the app for at most its timeout).
-const maxRefusing = 128
+// maxRefusing bounds the goroutines answering turned-away connections (a probe among
+// them waits on the app for at most its timeout): each holds a small buffer, so the
+// refusals of a flood cost at most about 5 MiB.
+const maxRefusing = 512
 
-// maxHeaderBytes bounds a request's header, served or refused.
+// refusedHeaderWait is how long a turned-away connection may take to send its request:
+// a probe's request is written at once, a flood's silent connection frees its slot soon.
+const refusedHeaderWait = 250 * time.Millisecond
+
+// maxRefusedHeaderBytes bounds what is read of a turned-away request: a probe's is a
+// request line and a few headers.
+const maxRefusedHeaderBytes = 1 << 10
+
+// maxHeaderBytes bounds a request's header when served (a JWT fits).
 const maxHeaderBytes = 8 << 10
+
+// stallAfter: an answer whose write has not finished for this long waits on a client
+// that does not read it (an answer is a few hundred bytes): its connection may be closed
+// to make room.
+const stallAfter = 100 * time.Millisecond
 
 type connInfo struct {
 	busy  bool
 	since time.Time
+}
+
+// trackedConn is an accepted connection that knows since when a write to it has been
+// blocked (0: no write under way).
+type trackedConn struct {
+	net.Conn
+	writingSince atomic.Int64 // unix nanoseconds
+}
+
+func (c *trackedConn) Write(p []byte) (int, error) {
+	c.writingSince.Store(time.Now().UnixNano())
+	defer c.writingSince.Store(0)
+	return c.Conn.Write(p)
+}
+
+// stalledSince is when the write under way began, when it has lasted over stallAfter.
+func stalledSince(c net.Conn, now time.Time) (time.Time, bool) {
+	tc, ok := c.(*trackedConn)
+	if !ok {
+		return time.Time{}, false
+	}
+	ns := tc.writingSince.Load()
+	if ns == 0 || now.Sub(time.Unix(0, ns)) < stallAfter {
+		return time.Time{}, false
+	}
+	return time.Unix(0, ns), true
 }
 
 func newConnLimit(max int, shed func(string), handler http.Handler, priority func(*http.Request) bool) *connLimit {
@@ -64,21 +107,15 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 	}
 }
 
-// admit decides about a newly accepted connection: true to serve it (after evicting
-// the longest-waiting idle one if the limit is reached), false when it was refused.
+// admit decides about a newly accepted connection: true to serve it (after closing a
+// waiting or stalled one if the limit is reached), false when it was turned away.
 func (l *connLimit) admit(c net.Conn) bool {
 	l.mu.Lock()
 	if len(l.conns) < l.max {
 		l.mu.Unlock()
 		return true
 	}
-	var victim net.Conn
-	var oldest time.Time
-	for vc, info := range l.conns {
-		if !info.busy && (victim == nil || info.since.Before(oldest)) {
-			victim, oldest = vc, info.since
-		}
-	}
+	victim := l.victimLocked(time.Now())
 	delete(l.conns, victim) // counted out now, its StateClosed follows (no-op when nil)
 	l.mu.Unlock()
 	if victim != nil {
@@ -86,7 +123,8 @@ func (l *connLimit) admit(c net.Conn) bool {
 		l.shed("evicted")
 		return true
 	}
-	// Every connection is busy: turn this one away (served if it is a priority request).
+	// Every connection is busy with a request that moves: turn this one away (served if
+	// it is a probe).
 	select {
 	case l.refusing <- struct{}{}:
 		go func() {
@@ -100,13 +138,35 @@ func (l *connLimit) admit(c net.Conn) bool {
 	return false
 }
 
+// victimLocked is the connection that has waited longest without a request under way,
+// else the one whose answer has been stalled longest, else nil.
+func (l *connLimit) victimLocked(now time.Time) net.Conn {
+	var idle, stalled net.Conn
+	var idleSince, stallSince time.Time
+	for c, info := range l.conns {
+		if !info.busy {
+			if idle == nil || info.since.Before(idleSince) {
+				idle, idleSince = c, info.since
+			}
+			continue
+		}
+		if since, ok := stalledSince(c, now); ok && (stalled == nil || since.Before(stallSince)) {
+			stalled, stallSince = c, since
+		}
+	}
+	if idle != nil {
+		return idle
+	}
+	return stalled
+}
+
 // turnAway reads the request (an HTTP client does not take an answer to a request it has
 // not finished sending); a priority request is served, any other answered 503; the
 // connection is closed after one answer.
 func (l *connLimit) turnAway(c net.Conn) {
 	defer c.Close()
-	_ = c.SetReadDeadline(time.Now().Add(time.Second))
-	req, err := http.ReadRequest(bufio.NewReader(io.LimitReader(c, maxHeaderBytes)))
+	_ = c.SetReadDeadline(time.Now().Add(refusedHeaderWait))
+	req, err := http.ReadRequest(bufio.NewReaderSize(io.LimitReader(c, maxRefusedHeaderBytes), maxRefusedHeaderBytes))
 	if err != nil {
 		l.shed("refused")
 		return
@@ -176,8 +236,9 @@ func (l limitedListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		if l.limit.admit(c) {
-			return c, nil
+		tc := &trackedConn{Conn: c}
+		if l.limit.admit(tc) {
+			return tc, nil
 		}
 	}
 }

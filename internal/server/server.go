@@ -134,6 +134,14 @@ var staticBodies = map[string][]byte{
 // cached by a proxy in between.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header()["Cache-Control"] = noStore
+	if hasBody(r) {
+		// No endpoint reads a body, and net/http would wait for one to discard it (up
+		// to the read timeout) with the connection busy: it is not waited for.
+		w.Header()["Connection"] = connClose
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now())
+	} else if lastRequest(r) {
+		w.Header()["Connection"] = connClose
+	}
 	var endpoint string
 	switch r.URL.Path {
 	case s.cfg.Paths.Live:
@@ -174,6 +182,7 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.met.Probe("metrics", http.StatusOK)
+	writeSoon(w)
 	s.metricsH.ServeHTTP(w, r)
 }
 
@@ -247,9 +256,14 @@ func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) 
 	if f := rs.inflight; f != nil {
 		rs.mu.Unlock()
 		rs.shared.Add(1)
+		// A joiner keeps its own deadline: it waits no longer than had it asked itself.
+		wait := time.NewTimer(p.Timeout)
+		defer wait.Stop()
 		select {
 		case <-f.done:
 			return f.err
+		case <-wait.C:
+			return errors.New("GET " + p.Path + ": no answer within timeout")
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -403,6 +417,7 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, endpoint string
 	h["Content-Type"] = jsonType
 	h["Cache-Control"] = noStore
 	h["Content-Length"] = []string{strconv.Itoa(len(body))}
+	writeSoon(w)
 	w.WriteHeader(code)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
@@ -410,9 +425,42 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, endpoint string
 }
 
 var (
-	jsonType = []string{"application/json"}
-	noStore  = []string{"no-store"}
+	jsonType  = []string{"application/json"}
+	noStore   = []string{"no-store"}
+	connClose = []string{"close"}
 )
+
+// maxRequestsPerConn bounds the requests one connection carries: the kubelet opens one
+// per probe, a scraper a few; a client pipelining requests it never reads is cut off.
+const maxRequestsPerConn = 16
+
+// requestsKey finds a connection's request counter in a request's context.
+type requestsKey struct{}
+
+// countRequests is the http.Server's ConnContext: a request counter per connection.
+func countRequests(ctx context.Context, _ net.Conn) context.Context {
+	return context.WithValue(ctx, requestsKey{}, new(atomic.Int32))
+}
+
+// hasBody reports whether the request announces a body.
+func hasBody(r *http.Request) bool { return r.ContentLength != 0 || len(r.TransferEncoding) > 0 }
+
+// lastRequest counts the request on its connection and reports whether it is the last
+// one the connection may carry.
+func lastRequest(r *http.Request) bool {
+	n, ok := r.Context().Value(requestsKey{}).(*atomic.Int32)
+	return ok && n.Add(1) >= maxRequestsPerConn
+}
+
+// answerWriteTimeout bounds the writing of an answer once it is ready (a few hundred
+// bytes, or the metrics page): a client that does not read it loses its connection.
+const answerWriteTimeout = 2 * time.Second
+
+// writeSoon starts answerWriteTimeout for the answer about to be written (a writer that
+// is not a connection's, over the limit, has its own).
+func writeSoon(w http.ResponseWriter) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(answerWriteTimeout))
+}
 
 // Serve answers on ln until ctx ends, then shuts down gracefully (bounded). Resources
 // are bounded whoever connects: maxConns connections (see connLimit), short read and
@@ -435,10 +483,12 @@ const (
 )
 
 func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) error {
-	// The liveness probe is served even over the limit: its failure restarts the
-	// container, which a flood must not be able to cause.
+	// Probes are served even over the limit: a failed liveness probe restarts the
+	// container and a failed readiness probe takes it out of traffic, which a flood must
+	// not be able to cause.
 	limit := newConnLimit(max, s.met.ConnectionShed, s, func(r *http.Request) bool {
-		return r.Method == http.MethodGet && r.URL.Path == s.cfg.Paths.Live
+		return (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+			(r.URL.Path == s.cfg.Paths.Live || r.URL.Path == s.cfg.Paths.Ready)
 	})
 	srv := &http.Server{
 		Handler:           s,
@@ -448,6 +498,7 @@ func (s *Server) serveWithLimit(ctx context.Context, ln net.Listener, max int) e
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes, // a JWT fits, a flood of headers does not
 		ConnState:         limit.track,
+		ConnContext:       countRequests,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	errc := make(chan error, 1)
