@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/outbound"
 )
 
 // Prober runs one check; nil means up. It must honour ctx's deadline.
@@ -103,14 +104,13 @@ func (h *httpBase) do(ctx context.Context, method, path string, body any) (int, 
 	for _, kv := range h.headers {
 		req.Header.Set(kv[0], kv[1])
 	}
-	resp, err := h.client.Do(req)
+	resp, err := outbound.Do(h.client, req)
 	if err != nil {
 		return 0, nil, fmt.Errorf("%s %s: %w", method, path, unwrapURLError(err))
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, err := outbound.Read(resp, maxBody)
 	if err != nil {
-		return resp.StatusCode, nil, fmt.Errorf("%s %s: reading body: %w", method, path, err)
+		return resp.StatusCode, nil, fmt.Errorf("%s %s: %w", method, path, err)
 	}
 	return resp.StatusCode, data, nil
 }
@@ -363,7 +363,7 @@ func NewClient() *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 2
 	tr.IdleConnTimeout = 5 * time.Minute
-	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &http.Client{Transport: outbound.Bound(tr), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
 }

@@ -308,3 +308,50 @@ func TestDiskCheck(t *testing.T) {
 		})
 	}
 }
+
+// A dependency that answers 200 and then never sends the body it announced is down, at
+// the check's timeout, with the reason; a 101 is no answer at once.
+func TestAHostileDependencyIsDownWithTheReason(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v1/models" { // the openai check's route: 101, then silence
+			c, bw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_, _ = bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
+			_ = bw.Flush()
+			<-release
+			return
+		}
+		w.Header().Set("Content-Length", "100")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, "partial")
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(release); srv.Close() })
+
+	tei, err := New(config.Check{Type: config.TypeTEI, URL: srv.URL}, config.CheckSecrets{}, NewClient())
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	err = tei.Probe(ctx)
+	require.Error(t, err, "a body that never arrives is no answer")
+	assert.Contains(t, err.Error(), "reading the answer's body")
+
+	openai, err := New(config.Check{Type: config.TypeOpenAI, URL: srv.URL + "/v1"}, config.CheckSecrets{}, NewClient())
+	require.NoError(t, err)
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	begin := time.Now()
+	err = openai.Probe(ctx2)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "switched protocols")
+	assert.Less(t, time.Since(begin), time.Second)
+}

@@ -18,6 +18,7 @@ import (
 
 	"kotaemon-k8s/internal/agent"
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/outbound"
 	"kotaemon-k8s/internal/version"
 )
 
@@ -214,8 +215,9 @@ func Check(rawURL string, timeout time.Duration, headers [][2]string) (int, stri
 	for _, h := range headers {
 		req.Header.Set(h[0], h[1])
 	}
-	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	resp, err := client.Do(req)
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	client := &http.Client{Transport: outbound.Bound(tr), CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := outbound.Do(client, req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -223,8 +225,9 @@ func Check(rawURL string, timeout time.Duration, headers [][2]string) (int, stri
 		}
 		return 1, fmt.Sprintf("FAIL %s: %v", rawURL, err)
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, 64<<10)
-	resp.Body.Close()
+	if _, err := outbound.Read(resp, 64<<10); err != nil {
+		return 1, fmt.Sprintf("FAIL %s: %s: %v", rawURL, resp.Status, err)
+	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return 1, fmt.Sprintf("FAIL %s: %s", rawURL, resp.Status)
 	}

@@ -142,6 +142,19 @@ func TestCheckCommand(t *testing.T) {
 			case <-release:
 			case <-r.Context().Done():
 			}
+		case "/upgrade":
+			// A 101 hands the connection over; the raw connection then stays silent.
+			c, bw, err := http.NewResponseController(w).Hijack()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			_, _ = bw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n")
+			_ = bw.Flush()
+			select {
+			case <-release:
+			case <-time.After(10 * time.Second):
+			}
 		default:
 			w.WriteHeader(http.StatusServiceUnavailable)
 		}
@@ -157,6 +170,7 @@ func TestCheckCommand(t *testing.T) {
 		{"missing header gets 403, exits 1", []string{srv.URL + "/ok"}, 1, "FAIL " + srv.URL + "/ok: 403 Forbidden"},
 		{"503 exits 1", []string{srv.URL + "/health/ready"}, 1, "503 Service Unavailable"},
 		{"timeout exits 1", []string{"--timeout", "50ms", srv.URL + "/hang"}, 1, "deadline exceeded"},
+		{"a 101 is no answer, at once", []string{"--timeout", "1s", srv.URL + "/upgrade"}, 1, "switched protocols"},
 		{"not a URL exits 2", []string{"localhost:8000"}, 2, "not an http(s) URL"},
 	}
 	for _, tc := range cases {

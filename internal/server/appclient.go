@@ -3,13 +3,14 @@ package server
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"kotaemon-k8s/internal/outbound"
 )
 
 // appClient asks the app's routes with net/http: interim (1xx) answers, chunked bodies
@@ -60,20 +61,20 @@ func NewAppClient() *http.Client {
 		IdleConnTimeout:     appConnMaxIdle,
 		DisableCompression:  true,
 	}
-	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &http.Client{Transport: outbound.Bound(tr), CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}
 }
 
-// get sends GET path and returns the final status code; the body is read (bounded) and
-// dropped.
+// get sends GET path and returns the final status code once the body (bounded) has
+// arrived: an answer whose body stalls or breaks off is no answer.
 func (a *appClient) get(ctx context.Context, path string) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, a.base+path, nil)
 	if err != nil {
 		return 0, err
 	}
 	req.Header.Set("User-Agent", "kotaemon-health")
-	resp, err := a.client.Do(req)
+	resp, err := outbound.Do(a.client, req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -81,8 +82,9 @@ func (a *appClient) get(ctx context.Context, path string) (int, error) {
 		}
 		return 0, err
 	}
-	_, _ = io.CopyN(io.Discard, resp.Body, maxAppBody)
-	resp.Body.Close()
+	if _, err := outbound.Read(resp, maxAppBody); err != nil {
+		return 0, err
+	}
 	return resp.StatusCode, nil
 }
 

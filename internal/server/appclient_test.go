@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"context"
 	"io"
 	"net"
@@ -237,4 +238,43 @@ func (c *countedConn) Close() error {
 		c.open.Add(-1)
 	}
 	return c.Conn.Close()
+}
+
+// A hostile app (an upgraded protocol, a header without end, a body that never comes)
+// is down, within the probe's timeout, with the reason: never up, never a hung probe.
+func TestAHostileAppIsDownWithinTheTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ name, answer, reason string }{
+		{"101 Switching Protocols", "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\n", "switched protocols"},
+		{"a 1 MiB header", "HTTP/1.1 200 OK\r\nX-Flood: " + strings.Repeat("x", 1<<20) + "\r\nContent-Length: 0\r\n\r\n", "header"},
+		{"a 200 whose body stalls", "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial", "reading the answer's body"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			require.NoError(t, err)
+			hold := make(chan struct{})
+			t.Cleanup(func() { close(hold); ln.Close() })
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() {
+						defer c.Close()
+						_, _ = http.ReadRequest(bufio.NewReader(c))
+						_, _ = io.WriteString(c, tc.answer)
+						<-hold
+					}()
+				}
+			}()
+			a := newAppClient("http://"+ln.Addr().String(), nil)
+			begin := time.Now()
+			_, err = getWithin(t, a, "/startup-events", 500*time.Millisecond)
+			require.Error(t, err, "never up")
+			assert.Contains(t, err.Error(), tc.reason)
+			assert.Less(t, time.Since(begin), 2*time.Second, "within the probe's timeout")
+		})
+	}
 }
