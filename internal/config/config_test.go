@@ -93,6 +93,18 @@ func TestParseReadsEveryFieldIntoTypedValues(t *testing.T) {
 	assert.Nil(t, cfg.Secrets, "Parse must not resolve secrets")
 }
 
+// A second YAML document would be ignored, what it says never applied: it is refused,
+// naming where it starts.
+func TestMoreThanOneDocumentIsRefused(t *testing.T) {
+	t.Parallel()
+	_, err := Parse([]byte("listen: \":8000\"\n---\nlisten: \":9000\"\n"))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "more than one YAML document")
+	assert.Contains(t, err.Error(), "line 2", "the second document's marker")
+	_, err = Parse([]byte("---\nlisten: \":8000\"\n"))
+	assert.NoError(t, err, "one document with its marker")
+}
+
 func TestParseOfAnEmptyDocumentGivesTheDefaults(t *testing.T) {
 	t.Parallel()
 	for _, doc := range []string{"", "---\n", "# nothing\n", "null\n"} {

@@ -1,8 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strconv"
 	"strings"
@@ -17,8 +19,18 @@ import (
 // default list.
 func decode(data []byte, out any) error {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("invalid YAML: %w", err)
+	}
+	// A second document would be silently ignored, and what it says never applied.
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		line := next.Line
+		if err != nil {
+			return fmt.Errorf("invalid YAML after the first document: %w", err)
+		}
+		return fmt.Errorf("the config holds more than one YAML document (the second starts at line %d): put every key in one", line)
 	}
 	if doc.Kind == 0 { // empty document: all defaults
 		return nil

@@ -52,6 +52,21 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 		}
 		return v, nil
 	}
+	// A value sent in an HTTP header (a bearer token, an API key, a header's value) is
+	// held at load to the rule it meets at use.
+	header := func(field, env, file string) (string, error) {
+		v, err := get(field, env, file)
+		if err != nil {
+			return "", err
+		}
+		if err := headerSafe(v); err != nil {
+			if env != "" {
+				return "", fieldErr(field+".env", "environment variable %s %v", env, err)
+			}
+			return "", fieldErr(field+".file", "%s %v", file, err)
+		}
+		return v, nil
+	}
 	readRaw := func(field, file string) ([]byte, error) {
 		b, err := readFile(file)
 		if err != nil {
@@ -65,7 +80,7 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 	var err error
 	switch c.Auth.Mode {
 	case AuthToken:
-		if s.Token, err = get("auth.tokenFile", "", c.Auth.TokenFile); err != nil {
+		if s.Token, err = header("auth.tokenFile", "", c.Auth.TokenFile); err != nil {
 			return err
 		}
 	case AuthJWT:
@@ -77,12 +92,12 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 		f := fmt.Sprintf("checks[%d]", i)
 		var cs CheckSecrets
 		if ch.APIKey.IsSet() {
-			if cs.APIKey, err = get(f+".apiKey", ch.APIKey.Env, ch.APIKey.File); err != nil {
+			if cs.APIKey, err = header(f+".apiKey", ch.APIKey.Env, ch.APIKey.File); err != nil {
 				return err
 			}
 		}
 		for k, h := range ch.Headers {
-			v, err := get(fmt.Sprintf("%s.headers[%d]", f, k), h.Env, h.File)
+			v, err := header(fmt.Sprintf("%s.headers[%d]", f, k), h.Env, h.File)
 			if err != nil {
 				return err
 			}
@@ -117,4 +132,16 @@ func (s *Secrets) resolveJWT(j JWT, get func(field, env, file string) (string, e
 		s.JWKS, err = readRaw("auth.jwt.jwksFile", j.JWKSFile)
 	}
 	return err
+}
+
+// headerSafe is the rule a value must meet where it is used, in an HTTP header (a bearer
+// token, an API key, a header's value): no control character (net/http refuses such a
+// request, so every run of the check, or every caller's token, would fail).
+func headerSafe(v string) error {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; (c < 0x20 && c != '\t') || c == 0x7f {
+			return fmt.Errorf("holds a control character (byte 0x%02x at offset %d), which an HTTP header cannot carry", c, i)
+		}
+	}
+	return nil
 }
