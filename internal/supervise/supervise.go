@@ -132,7 +132,11 @@ func Start(o Options) (*Supervisor, error) {
 	return s, nil
 }
 
-// startGroup starts a command in its own process group, sharing our output.
+// startGroup starts a command in its own process group, sharing our output. The command
+// dies with the agent (parent-death signal): where the agent is not PID 1, a crash of
+// it must not leave the app running without health endpoints or a supervisor. (The
+// signal follows the thread that started the command; the agent never ends threads of
+// its own.)
 func startGroup(command []string, stdin *os.File) (int, error) {
 	if len(command) == 0 || command[0] == "" {
 		return 0, errors.New("empty command")
@@ -142,7 +146,7 @@ func startGroup(command []string, stdin *os.File) (int, error) {
 		cmd.Stdin = stdin
 	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}

@@ -76,6 +76,16 @@ func child(behaviour string) int {
 			<-sigs
 		}
 		return 0
+	case "start-group":
+		// Plays the agent: starts a grandchild that waits for SIGTERM in a group of its
+		// own, prints its pid, and waits to be killed.
+		_ = os.Setenv(childEnv, "wait-term") // what the grandchild plays
+		pid, err := startGroup([]string{os.Args[0], "-test.run=^$"}, nil)
+		if err != nil {
+			return 1
+		}
+		fmt.Println(pid)
+		select {}
 	case "kill-self":
 		n, _ := strconv.Atoi(arg)
 		_ = syscall.Kill(os.Getpid(), syscall.Signal(n))
@@ -358,4 +368,35 @@ func TestStartReportsAMissingCommand(t *testing.T) {
 
 	_, err = Start(Options{})
 	assert.Error(t, err)
+}
+
+// The agent is killed (not PID 1, e.g. sidecar-less debugging or a crash): the app it
+// started dies with it instead of running on without a supervisor.
+func TestTheAppDiesWithTheAgent(t *testing.T) {
+	agent := exec.Command(os.Args[0], "-test.run=^$")
+	agent.Env = append(os.Environ(), childEnv+"=start-group", "KH_OUT="+filepath.Join(t.TempDir(), "out"))
+	stdout, err := agent.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, agent.Start())
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	require.NoError(t, err)
+	app, err := strconv.Atoi(strings.TrimSpace(line))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = syscall.Kill(app, syscall.SIGKILL) })
+	require.True(t, alive(app), "the app runs while the agent does")
+
+	require.NoError(t, agent.Process.Kill())
+	_ = agent.Wait()
+	assert.Eventually(t, func() bool { return !alive(app) }, 5*time.Second, 20*time.Millisecond,
+		"the app outlived the agent")
+}
+
+// alive reports whether pid runs (a zombie, dead but not yet reaped, does not).
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
 }
