@@ -19,13 +19,15 @@ import (
 const maxConns = 128
 
 // connLimit keeps at most max connections open. A connection over the limit makes room
-// by closing the one that has waited longest without a request in progress (a kept-alive
-// connection between requests, or one that has not sent its request yet) or, failing
-// that, the one whose answer has been stuck longest in a write its client does not read:
-// no flood of connections, held or stalled, can lock the kubelet out. Only when every
-// connection is busy with a request that moves is the newcomer turned away: a probe
-// (GET or HEAD of the live or ready path) is served all the same, anything else is
-// answered 503 at once.
+// by closing, in this order: the kept-alive connection idle longest since its last
+// answer (it has had its turn); the connection that has not sent its request in
+// requestGrace (a probe's request follows its connect at once, a silent flood's never
+// comes); the one whose answer has been stuck longest in a write its client does not
+// read. A fresh connection is never closed before it had requestGrace to be heard, so no
+// stream of reconnecting callers can cut the kubelet's probe between its connect and
+// its request. Only when no connection may be closed is the newcomer turned away: a
+// probe (GET or HEAD of the live or ready path) is served all the same, anything else
+// is answered 503 at once.
 type connLimit struct {
 	max      int
 	shed     func(how string) // metrics: "evicted", "refused", "served-over-limit"
@@ -57,9 +59,15 @@ const maxHeaderBytes = 8 << 10
 // to make room.
 const stallAfter = 100 * time.Millisecond
 
+// requestGrace is how long a new connection has to send its request before it may be
+// closed to make room; a turned-away connection has as long (a probe's request is
+// written with its connect, and its kernel has it in the socket's buffer).
+const requestGrace = refusedHeaderWait
+
 type connInfo struct {
-	busy  bool
-	since time.Time
+	busy   bool // a request is under way
+	served bool // idle after an answer, kept alive; else idle since its connect
+	since  time.Time
 }
 
 // trackedConn is an accepted connection that knows since when a write to it has been
@@ -98,8 +106,10 @@ func (l *connLimit) track(c net.Conn, s http.ConnState) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	switch s {
-	case http.StateNew, http.StateIdle:
+	case http.StateNew:
 		l.conns[c] = connInfo{since: time.Now()}
+	case http.StateIdle:
+		l.conns[c] = connInfo{served: true, since: time.Now()}
 	case http.StateActive:
 		l.conns[c] = connInfo{busy: true, since: time.Now()}
 	case http.StateClosed, http.StateHijacked:
@@ -138,26 +148,41 @@ func (l *connLimit) admit(c net.Conn) bool {
 	return false
 }
 
-// victimLocked is the connection that has waited longest without a request under way,
-// else the one whose answer has been stalled longest, else nil.
+// victimLocked is the connection to close for a newcomer (see connLimit), or nil.
 func (l *connLimit) victimLocked(now time.Time) net.Conn {
-	var idle, stalled net.Conn
-	var idleSince, stallSince time.Time
+	var kept, silent, stalled candidate
 	for c, info := range l.conns {
-		if !info.busy {
-			if idle == nil || info.since.Before(idleSince) {
-				idle, idleSince = c, info.since
+		switch {
+		case !info.busy && info.served:
+			kept.consider(c, info.since)
+		case !info.busy:
+			if now.Sub(info.since) >= requestGrace {
+				silent.consider(c, info.since)
 			}
-			continue
-		}
-		if since, ok := stalledSince(c, now); ok && (stalled == nil || since.Before(stallSince)) {
-			stalled, stallSince = c, since
+		default:
+			if since, ok := stalledSince(c, now); ok {
+				stalled.consider(c, since)
+			}
 		}
 	}
-	if idle != nil {
-		return idle
+	for _, v := range []candidate{kept, silent, stalled} {
+		if v.conn != nil {
+			return v.conn
+		}
 	}
-	return stalled
+	return nil
+}
+
+// candidate is the connection waiting longest of one kind.
+type candidate struct {
+	conn  net.Conn
+	since time.Time
+}
+
+func (v *candidate) consider(c net.Conn, since time.Time) {
+	if v.conn == nil || since.Before(v.since) {
+		v.conn, v.since = c, since
+	}
 }
 
 // turnAway reads the request (an HTTP client does not take an answer to a request it has

@@ -186,51 +186,93 @@ func TestAConnectionCarriesABoundedNumberOfRequests(t *testing.T) {
 	assert.ErrorIs(t, err, io.EOF, "closed after the last allowed answer")
 }
 
-// Connections that never send their request (a flood of silent connects) are the first
-// to go when the limit is reached: a probe always finds room.
+// Connections that never send their request (a flood of silent connects) are closed to
+// make room once they have had requestGrace to speak: a probe always finds room.
 func TestSilentConnectionsMakeRoomForTheNextProbe(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	addr := serveLimited(t, h, 3)
-	for range 10 {
+	for range 3 {
 		c, err := net.Dial("tcp", addr)
 		require.NoError(t, err)
 		t.Cleanup(func() { c.Close() })
 	}
+	time.Sleep(requestGrace + 50*time.Millisecond)
 	for range 5 {
 		code, _ := probe(t, addr, "/health/ready")
 		assert.Equal(t, http.StatusOK, code)
 	}
 	assert.Zero(t, testutil.ToFloat64(h.met.ShedCounter("refused")), "never refused: silent connections were evicted")
-	assert.Positive(t, testutil.ToFloat64(h.met.ShedCounter("evicted")))
+	assert.Zero(t, testutil.ToFloat64(h.met.ShedCounter("served-over-limit")), "every probe had a slot")
+	assert.Positive(t, testutil.ToFloat64(h.met.ShedCounter("evicted")), "a silent connection closed for the first probe")
 }
 
-// At the limit the victim is the connection waiting longest without a request under
-// way; when every one is busy, the one whose answer has been stuck longest in a write
-// its client does not read; when none is stuck, nobody.
-func TestTheVictimIsIdleFirstThenStalledThenNone(t *testing.T) {
+// A stream of callers that connect, ask and hold their connection cannot cut a probe
+// between its connect and its request: the kept-alive connections (they had their
+// answer) go first, and a fresh connection has requestGrace to send its request.
+func TestReconnectingCallersDoNotCutAProbeBeforeItsRequest(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	addr := serveLimited(t, h, 3)
+	for range 3 {
+		keepAlive(t, addr, "/health/live")
+	}
+	kubelet, err := net.Dial("tcp", addr) // connected, its request not yet written
+	require.NoError(t, err)
+	defer kubelet.Close()
+	for range 10 {
+		keepAlive(t, addr, "/health/live")
+	}
+	_, err = io.WriteString(kubelet, "GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	require.NoError(t, err)
+	_ = kubelet.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(kubelet), nil)
+	require.NoError(t, err, "the probe's connection was kept for its request")
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+}
+
+// At the limit the victim is the kept-alive connection idle longest since its answer;
+// then the one that has not sent its request in requestGrace; then the one whose answer
+// has been stuck longest in a write its client does not read; else nobody: neither a
+// fresh connection nor a busy one whose write moves.
+func TestTheVictimIsKeptThenSilentThenStalledThenNone(t *testing.T) {
 	t.Parallel()
 	now := time.Now()
-	stuck := func(ago time.Duration) *trackedConn {
+	conn := func(stalledFor time.Duration) *trackedConn {
 		c := &trackedConn{}
-		if ago > 0 {
-			c.writingSince.Store(now.Add(-ago).UnixNano())
+		if stalledFor > 0 {
+			c.writingSince.Store(now.Add(-stalledFor).UnixNano())
 		}
 		return c
 	}
-	busyMoving, busyStuck, busyStuckLonger, idleOld, idleNew := stuck(0), stuck(time.Second), stuck(2*time.Second), stuck(0), stuck(0)
-	l := newConnLimit(5, func(string) {}, nil, nil)
+	l := newConnLimit(8, func(string) {}, nil, nil)
+	busyMoving, busyStuck, busyStuckLonger := conn(stallAfter/2), conn(time.Second), conn(2*time.Second)
+	fresh, silent, silentLonger, kept, keptLonger := conn(0), conn(0), conn(0), conn(0), conn(0)
 	l.conns[busyMoving] = connInfo{busy: true, since: now.Add(-time.Hour)}
 	l.conns[busyStuck] = connInfo{busy: true, since: now.Add(-time.Hour)}
 	l.conns[busyStuckLonger] = connInfo{busy: true, since: now}
-	l.conns[idleOld] = connInfo{since: now.Add(-time.Minute)}
-	l.conns[idleNew] = connInfo{since: now}
-	assert.Same(t, idleOld, l.victimLocked(now), "the longest idle first")
-	delete(l.conns, idleOld)
-	delete(l.conns, idleNew)
-	assert.Same(t, busyStuckLonger, l.victimLocked(now), "then the longest stalled write")
-	delete(l.conns, busyStuck)
-	delete(l.conns, busyStuckLonger)
-	l.conns[stuck(stallAfter/2)] = connInfo{busy: true, since: now}
-	assert.Nil(t, l.victimLocked(now), "a busy connection whose write is moving is never a victim")
+	l.conns[fresh] = connInfo{since: now.Add(-requestGrace / 2)}
+	l.conns[silent] = connInfo{since: now.Add(-requestGrace)}
+	l.conns[silentLonger] = connInfo{since: now.Add(-time.Minute)}
+	l.conns[kept] = connInfo{served: true, since: now}
+	l.conns[keptLonger] = connInfo{served: true, since: now.Add(-time.Second)}
+
+	for _, want := range []struct {
+		conn net.Conn
+		why  string
+	}{
+		{keptLonger, "the longest kept-alive first"},
+		{kept, "then the other kept-alive one, however recent"},
+		{silentLonger, "then the longest silent past its grace"},
+		{silent, "then the silent one at the end of its grace"},
+		{busyStuckLonger, "then the longest stalled write"},
+		{busyStuck, "then the other stalled write"},
+	} {
+		got := l.victimLocked(now)
+		require.Same(t, want.conn, got, want.why)
+		delete(l.conns, got)
+	}
+	assert.Nil(t, l.victimLocked(now), "a fresh connection or a moving write is never a victim")
+	assert.Len(t, l.conns, 2)
 }
