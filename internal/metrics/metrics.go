@@ -182,7 +182,8 @@ func (m *Metrics) SetReady(ok bool) { m.ready.Set(b2f(ok)) }
 // SetDraining records that shutdown has begun.
 func (m *Metrics) SetDraining(d bool) { m.draining.Set(b2f(d)) }
 
-// Handler serves the exposition format of this registry only.
+// Handler serves the exposition format of this registry only, one render at a time
+// (see pageRenderer).
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})
+	return &pageRenderer{render: promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{})}
 }
