@@ -34,7 +34,7 @@ bench-agent: build-agent ## handler benchmarks, then latency/memory/amplificatio
 	go test -run '^$$' -bench . -benchmem -count 1 ./internal/server
 	go run ./cmd/bench/agentbench -agent $(AGENT_BIN) -window $(BENCH_WINDOW)
 
-bench-flood: build-agent ## flood a real agent (4,000 idle connections, 1,000 probes/s, hung app): memory and the kubelet's answers; BEFORE=path/to/older/agent compares side by side
+bench-flood: build-agent ## flood a real agent with each attack shape (idle, busy-by-body, pipelined-unread, churn, mix, mix with hostile dependencies): kubelet-like probe success, p99, VmHWM; BEFORE=path/to/older/agent side by side
 	go run ./cmd/bench/agentbench -flood -agent $(AGENT_BIN) $(if $(BEFORE),-before $(BEFORE))
 
 # Mutation testing: each mutant is one small change to the agent's code (a < for a <=,

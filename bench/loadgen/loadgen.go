@@ -151,7 +151,13 @@ func Run(ctx context.Context, client *http.Client, url string, rate float64, d t
 }
 
 // RSS is the resident set size of pid in bytes (VmRSS of /proc/PID/status).
-func RSS(pid int) (int64, error) {
+func RSS(pid int) (int64, error) { return statusBytes(pid, "VmRSS:") }
+
+// HWM is pid's peak resident memory so far (VmHWM in /proc/PID/status).
+func HWM(pid int) (int64, error) { return statusBytes(pid, "VmHWM:") }
+
+// statusBytes reads one "<field> <n> kB" line of /proc/PID/status.
+func statusBytes(pid int, field string) (int64, error) {
 	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
@@ -159,7 +165,7 @@ func RSS(pid int) (int64, error) {
 	defer f.Close()
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(sc.Text(), field); ok {
 			fields := strings.Fields(v)
 			kb, err := strconv.ParseInt(fields[0], 10, 64)
 			if err != nil {
@@ -168,7 +174,7 @@ func RSS(pid int) (int64, error) {
 			return kb * 1024, nil
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS for pid %d", pid)
+	return 0, fmt.Errorf("no %s for pid %d", strings.TrimSuffix(field, ":"), pid)
 }
 
 // CPUTime is the user+system CPU time pid has used (/proc/PID/stat, clock ticks of 10ms).

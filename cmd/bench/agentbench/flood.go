@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -13,74 +12,111 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"kotaemon-k8s/bench/flood"
 	"kotaemon-k8s/bench/loadgen"
 )
 
-// The flood: what an agent does when anyone on the pod network floods its port while
-// the app hangs. idleConns connections each send one live probe and then stay open;
-// meanwhile probes arrive at floodRate for floodFor, and a kubelet-like client sends one
-// fresh-connection probe per second. Reported: resident memory, and whether the
-// kubelet's probes were answered within their timeout.
+// The flood: what an agent does when anyone who can reach its port floods it while the
+// app is healthy. Each shape (bench/flood) runs against a fresh agent for floodFor;
+// meanwhile two kubelet-like clients send a liveness and a readiness probe every
+// probeEvery, each on a fresh connection with a probeTimeout. Reported: the share of
+// those probes answered truthfully (200: the app and its dependency are healthy) within
+// the timeout, their p99, the agent's CPU and its peak resident memory (VmHWM).
 const (
-	idleConns      = 4000
-	floodRate      = 1000
-	floodFor       = 20 * time.Second
-	kubeletTimeout = 5 * time.Second // the chart's default readiness timeoutSeconds
+	floodFor     = 20 * time.Second
+	probeEvery   = 100 * time.Millisecond
+	probeTimeout = time.Second
 )
 
+// floodSize is the flood: 4,000 connections, churn above 400 per second
+// (-reopen-rate changes how fast the shapes reconnect).
+var floodSize = flood.Size{Conns: 4000, ReopenRate: 500, ChurnRate: 500}
+
+// hostileMix is the mix with the agent's dependency checks on hostile servers.
+const hostileMix = "mix+hostile"
+
 type floodResult struct {
-	name                  string
-	rssBefore, rssPeak    int64
-	rssAfter              int64
-	idleOpen              int // idle connections still open at the end
-	kubeletSent, answered int // kubelet probes, and those answered within kubeletTimeout
-	kubeletP50, kubeletMx time.Duration
-	flood                 loadgen.Result
+	shape, agent string
+	live, ready  flood.Stats
+	hwm          int64
+	cpu          float64 // the agent's CPU time over the probes' time (1: one core)
 }
 
-// runFlood measures each binary in turn under the same flood and prints one table.
-func runFlood(bins map[string]string, tmp string) {
+// floodShapes are bench/flood's shapes, and the mix once more against hostile
+// dependencies.
+func floodShapes() []flood.Shape {
+	shapes := flood.Shapes(floodSize)
+	mix := shapes[len(shapes)-1]
+	return append(shapes, flood.Shape{Name: hostileMix,
+		What: "the mix, and four dependency checks on hostile servers (101, 10 MiB header, hung body, silent)", Attack: mix.Attack})
+}
+
+// runFlood runs every shape (or those named in only) against each binary in turn and
+// prints one table.
+func runFlood(bins map[string]string, tmp string, only []string) {
 	raiseFileLimit()
-	names := make([]string, 0, len(bins))
-	for n := range bins {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	shapes := slices.DeleteFunc(floodShapes(), func(sh flood.Shape) bool {
+		return len(only) > 0 && !slices.Contains(only, sh.Name)
+	})
+	names := slices.Sorted(func(yield func(string) bool) {
+		for n := range bins {
+			if !yield(n) {
+				return
+			}
+		}
+	})
 	var results []floodResult
-	for _, n := range names {
-		results = append(results, floodOne(n, bins[n], tmp))
+	for _, sh := range shapes {
+		for _, n := range names {
+			results = append(results, floodShape(sh, n, bins[n], tmp))
+		}
 	}
-	fmt.Printf("== flood: %d idle connections + %d probes/s for %s against a hung app, kubelet-like probe 1/s with a %s timeout\n",
-		idleConns, floodRate, floodFor, kubeletTimeout)
+	fmt.Printf("== flood: each shape for %s against a healthy app, closed connections reopened at %d/s; kubelet-like liveness and readiness probes every %s each, fresh connection, %s timeout\n",
+		floodFor, floodSize.ReopenRate, probeEvery, probeTimeout)
+	for _, sh := range shapes {
+		fmt.Printf("   %-16s %s\n", sh.Name, sh.What)
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "agent\tRSS before MiB\tRSS peak MiB\tRSS after MiB\tidle conns kept\tkubelet answered in time\tkubelet p50\tkubelet max\tflood codes\tflood errors\t")
+	fmt.Fprintln(tw, "shape\tagent\tliveness 200 in time\tliveness p99\treadiness 200 in time\treadiness p99\tagent CPU\tVmHWM MiB\t")
 	for _, r := range results {
-		fmt.Fprintf(tw, "%s\t%.1f\t%.1f\t%.1f\t%d\t%d/%d\t%s\t%s\t%v\t%d\t\n", r.name, mib(r.rssBefore), mib(r.rssPeak), mib(r.rssAfter),
-			r.idleOpen, r.answered, r.kubeletSent, us(r.kubeletP50), us(r.kubeletMx), r.flood.Codes, r.flood.Errors)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.0f%%\t%.1f\t\n", r.shape, r.agent, r.live.Percent(), msOrDash(r.live.P99),
+			r.ready.Percent(), msOrDash(r.ready.P99), 100*r.cpu, mib(r.hwm))
 	}
 	tw.Flush()
-	if len(results) == 2 {
-		fmt.Printf("peak RSS ratio %s/%s: %.2f\n", results[1].name, results[0].name, float64(results[1].rssPeak)/float64(results[0].rssPeak))
+	for _, r := range results {
+		if r.live.OK < r.live.Sent || r.ready.OK < r.ready.Sent {
+			fmt.Printf("   %s, %s: failed liveness: %s; failed readiness: %s\n", r.shape, r.agent, r.live.Failures(), r.ready.Failures())
+		}
 	}
 }
 
-func floodOne(name, bin, tmp string) floodResult {
-	release := make(chan struct{})
-	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select { // the hung app: nothing answers
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
+// msOrDash is d in milliseconds, "-" when nothing was measured.
+func msOrDash(d time.Duration) string {
+	if d == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fms", ms(d))
+}
+
+func floodShape(sh flood.Shape, name, bin, tmp string) floodResult {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "true") }))
 	defer app.Close()
-	defer close(release)
+	checks := "checks:\n  - {name: llm, type: http, url: \"" + app.URL + "\", interval: 1s, timeout: 500ms}\n"
+	if sh.Name == hostileMix {
+		urls, stop, err := flood.Hostile()
+		check(err)
+		defer stop()
+		for i, url := range urls {
+			checks += fmt.Sprintf("  - {name: hostile-%d, type: http, url: %q, critical: false, interval: 1s, timeout: 800ms}\n", i, url)
+		}
+	}
 	addr := freeAddr()
-	cfg := fmt.Sprintf("listen: %q\napp:\n  url: %s\n  live: {path: /startup-events, timeout: 2500ms}\n  ready: {path: /app_id, timeout: 4500ms}\ndetails: none\nlog: {level: error}\n", addr, app.URL)
+	cfg := fmt.Sprintf("listen: %q\napp:\n  url: %s\n  live: {path: /startup-events, timeout: 800ms}\n  ready: {path: /app_id, timeout: 800ms}\ndetails: none\nlog: {level: error}\n%s",
+		addr, app.URL, checks)
 	path := filepath.Join(tmp, "flood-"+name+".yaml")
 	check(os.WriteFile(path, []byte(cfg), 0o600))
 	cmd := exec.Command(bin, "serve", "--config", path)
@@ -89,96 +125,25 @@ func floodOne(name, bin, tmp string) floodResult {
 	check(cmd.Start())
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	waitPort(addr)
-	time.Sleep(time.Second) // settle before the first reading
-	r := floodResult{name: name}
-	r.rssBefore, _ = loadgen.RSS(cmd.Process.Pid)
-	stopRSS := sampleRSS(cmd.Process.Pid, &r.rssPeak)
+	time.Sleep(2 * time.Second) // the checks' first runs
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var open atomic.Int64
-	var idleWG sync.WaitGroup
-	for range idleConns {
-		idleWG.Add(1)
-		go func() {
-			defer idleWG.Done()
-			holdIdle(ctx, addr, &open)
-		}()
-	}
-	var kubelet []time.Duration
-	var kubeletMu sync.Mutex
-	kubeletDone := make(chan struct{})
-	go func() {
-		defer close(kubeletDone)
-		c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: kubeletTimeout}
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			begin := time.Now()
-			resp, err := c.Get("http://" + addr + "/health/live")
-			took := time.Since(begin)
-			if err == nil {
-				resp.Body.Close()
-			} else {
-				took = -1 // no answer in time
-			}
-			kubeletMu.Lock()
-			kubelet = append(kubelet, took)
-			kubeletMu.Unlock()
-		}
-	}()
-	r.flood = loadgen.Run(ctx, floodClient(), "http://"+addr+"/health/ready", floodRate, floodFor, 5000)
-	r.idleOpen = int(open.Load())
-	cancel()
-	<-kubeletDone
-	idleWG.Wait()
-	stopRSS()
-	time.Sleep(time.Second)
-	r.rssAfter, _ = loadgen.RSS(cmd.Process.Pid)
-
-	var answered []time.Duration
-	for _, d := range kubelet {
-		if d >= 0 {
-			answered = append(answered, d)
-		}
-	}
-	slices.Sort(answered)
-	r.kubeletSent, r.answered = len(kubelet), len(answered)
-	if len(answered) > 0 {
-		r.kubeletP50, r.kubeletMx = answered[len(answered)/2], answered[len(answered)-1]
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), floodFor)
+	defer cancel()
+	var attack sync.WaitGroup
+	attack.Go(func() { sh.Attack(ctx, addr) })
+	time.Sleep(2 * time.Second) // the attack builds up before the probes count
+	cpu0, _ := loadgen.CPUTime(cmd.Process.Pid)
+	began := time.Now()
+	r := floodResult{shape: sh.Name, agent: name}
+	var probes sync.WaitGroup
+	probes.Go(func() { r.live = flood.Probes(ctx.Done(), addr, "/health/live", probeEvery, probeTimeout) })
+	probes.Go(func() { r.ready = flood.Probes(ctx.Done(), addr, "/health/ready", probeEvery, probeTimeout) })
+	probes.Wait()
+	cpu1, _ := loadgen.CPUTime(cmd.Process.Pid)
+	r.cpu = float64(cpu1-cpu0) / float64(time.Since(began))
+	attack.Wait()
+	r.hwm, _ = loadgen.HWM(cmd.Process.Pid)
 	return r
-}
-
-// holdIdle opens a connection, sends one live probe, reads the answer and then keeps
-// the connection open, counting it while it is.
-func holdIdle(ctx context.Context, addr string, open *atomic.Int64) {
-	c, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return
-	}
-	defer c.Close()
-	context.AfterFunc(ctx, func() { c.Close() })
-	open.Add(1)
-	defer open.Add(-1)
-	if _, err := io.WriteString(c, "GET /health/live HTTP/1.1\r\nHost: agent\r\n\r\n"); err != nil {
-		return
-	}
-	br := bufio.NewReader(c)
-	if resp, err := http.ReadResponse(br, nil); err == nil {
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-	}
-	_, _ = br.ReadByte() // blocks until the agent (or ctx) closes the connection
-}
-
-// floodClient opens a connection per worker and keeps none idle.
-func floodClient() *http.Client {
-	return &http.Client{Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 5000, MaxIdleConns: 5000, DisableCompression: true}, Timeout: 10 * time.Second}
 }
 
 func waitPort(addr string) {

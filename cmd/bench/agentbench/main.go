@@ -58,8 +58,10 @@ func main() {
 	ampReps := flag.Int("amplification-repeat", 1, "amplification runs (each one window long, all rates and both designs at once)")
 	compare := flag.Bool("compare", false, "also measure probe cost: the agent against an exec probe and the app directly, at 1/s and 1000/s")
 	resultsDir := flag.String("results", "", "write every figure as JSON results (bench/results) into this directory, for cmd/bench/benchreport")
-	flood := flag.Bool("flood", false, "run only the flood: idle connections and probes against a hung app")
+	flood := flag.Bool("flood", false, "run only the flood: every attack shape against a healthy app, kubelet-like probes meanwhile")
 	before := flag.String("before", "", "with -flood: also flood this agent binary (an earlier build), side by side")
+	flag.IntVar(&floodSize.ReopenRate, "reopen-rate", floodSize.ReopenRate, "with -flood: connections the agent closed that a shape opens again per second, all together")
+	onlyShapes := flag.String("shapes", "", "with -flood: only these attack shapes (comma-separated names)")
 	flag.Parse()
 
 	tmp, err := os.MkdirTemp("", "agentbench-")
@@ -70,7 +72,11 @@ func main() {
 		if *before != "" {
 			bins["1-before"] = *before
 		}
-		runFlood(bins, tmp)
+		var only []string
+		if *onlyShapes != "" {
+			only = strings.Split(*onlyShapes, ",")
+		}
+		runFlood(bins, tmp, only)
 		return
 	}
 
