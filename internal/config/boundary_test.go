@@ -119,7 +119,7 @@ func TestEverySecretSourceIsReadOrRefused(t *testing.T) {
 	files := map[string]string{
 		"/pem": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n", "/jwks": `{"keys":[]}`,
 		"/empty": " \n", "/hs": strings.Repeat("s", MinHS256SecretBytes),
-		"/key-with-newline": "sk-abc\ndef\n", "/token-with-tab": "a\tb", "/hs-binary": strings.Repeat("\x01", MinHS256SecretBytes),
+		"/key-with-newline": "sk-abc\ndef\n", "/token-with-tab": "a\tb", "/key-with-space": "Bearer sk-abc", "/hs-binary": strings.Repeat("\x01", MinHS256SecretBytes),
 	}
 	read := func(name string) ([]byte, error) {
 		if v, ok := files[name]; ok {
@@ -147,6 +147,7 @@ func TestEverySecretSourceIsReadOrRefused(t *testing.T) {
 		// A value sent in a header is held at load to the rule it meets at use, naming the file or variable.
 		{"an API key file with a line break inside", "checks:\n  - {name: llm, type: openai, url: \"http://l\", interval: 10s, timeout: 1s, apiKey: {file: /key-with-newline}}\n", "checks[0].apiKey.file: /key-with-newline holds a control character"},
 		{"a header variable with CRLF", "checks:\n  - {name: llm, type: openai, url: \"http://l\", interval: 10s, timeout: 1s, headers: [{name: X-Key, env: CRLF}]}\n", "checks[0].headers[0].env: environment variable CRLF holds a control character"},
+		{"an API key with a space inside", "checks:\n  - {name: llm, type: openai, url: \"http://l\", interval: 10s, timeout: 1s, apiKey: {file: /key-with-space}}\n", ""},
 		{"a token with a tab", "auth:\n  mode: token\n  tokenFile: /token-with-tab\n", ""},
 		{"an HS256 secret of any bytes (never a header)", jwt("secretFile", "/hs-binary"), ""},
 	}

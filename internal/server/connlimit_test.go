@@ -107,9 +107,22 @@ func TestWithEverySlotBusyANewcomerGets503AtOnceButProbesAreServed(t *testing.T)
 	code, cache = probe(t, addr, "/health/live")
 	assert.Equal(t, http.StatusOK, code, "the liveness probe is answered truthfully over the limit")
 	assert.Equal(t, "no-store", cache)
+	// A probe is a GET or a HEAD: a HEAD is served too, any other method on a probe's path
+	// is refused like any other caller.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	resp, err := client.Head("http://" + addr + "/health/live")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "a HEAD liveness probe is served over the limit")
+	resp, err = client.Post("http://"+addr+"/health/live", "text/plain", nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "a POST is no probe")
+	assert.Equal(t, 2.0, testutil.ToFloat64(h.met.ShedCounter("refused")))
+
 	code, _ = probe(t, addr, "/health/ready")
 	assert.Equal(t, http.StatusServiceUnavailable, code, "the readiness probe is answered truthfully over the limit")
-	assert.Equal(t, 2.0, testutil.ToFloat64(h.met.ShedCounter("served-over-limit")))
+	assert.Equal(t, 3.0, testutil.ToFloat64(h.met.ShedCounter("served-over-limit")))
 }
 
 // Headers beyond the limit are refused before the handler runs.
