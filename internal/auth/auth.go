@@ -16,9 +16,6 @@ type Verifier interface {
 	Verify(r *http.Request) bool
 }
 
-// maxTokenLen bounds the work an unauthenticated caller can cause.
-const maxTokenLen = 8 << 10
-
 // New builds the verifier for the configured mode; secrets must have been resolved.
 func New(a config.Auth, s *config.Secrets) (Verifier, error) {
 	switch a.Mode {
@@ -51,7 +48,7 @@ func BearerToken(header string) (string, bool) {
 		return "", false
 	}
 	tok = strings.TrimLeft(tok, " ")
-	if tok == "" || len(tok) > maxTokenLen || strings.ContainsAny(tok, " \t\r\n") {
+	if config.BearerTokenProblem(tok) != nil {
 		return "", false
 	}
 	return tok, true

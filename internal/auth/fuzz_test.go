@@ -26,7 +26,7 @@ func FuzzBearerToken(f *testing.F) {
 			}
 			return
 		}
-		if tok == "" || strings.ContainsAny(tok, " \t\r\n") || !strings.HasSuffix(header, tok) || len(tok) > maxTokenLen {
+		if tok == "" || strings.ContainsAny(tok, " \t\r\n") || !strings.HasSuffix(header, tok) || len(tok) > config.MaxBearerTokenBytes {
 			t.Fatalf("bad token %q from %q", tok, header)
 		}
 	})

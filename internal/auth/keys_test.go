@@ -23,9 +23,9 @@ import (
 
 func TestBearerTokenLengthLimit(t *testing.T) {
 	t.Parallel()
-	atLimit := strings.Repeat("a", maxTokenLen)
+	atLimit := strings.Repeat("a", config.MaxBearerTokenBytes)
 	got, ok := BearerToken("Bearer " + atLimit)
-	assert.True(t, ok, "a token of exactly maxTokenLen bytes is read")
+	assert.True(t, ok, "a token of exactly config.MaxBearerTokenBytes bytes is read")
 	assert.Equal(t, atLimit, got)
 	_, ok = BearerToken("Bearer " + atLimit + "a")
 	assert.False(t, ok, "one byte more is refused unread")

@@ -119,7 +119,7 @@ func TestEverySecretSourceIsReadOrRefused(t *testing.T) {
 	files := map[string]string{
 		"/pem": "-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n", "/jwks": `{"keys":[]}`,
 		"/empty": " \n", "/hs": strings.Repeat("s", MinHS256SecretBytes),
-		"/key-with-newline": "sk-abc\ndef\n", "/token-with-tab": "a\tb", "/key-with-space": "Bearer sk-abc", "/hs-binary": strings.Repeat("\x01", MinHS256SecretBytes),
+		"/key-with-newline": "sk-abc\ndef\n", "/token-with-tab": "a\tb", "/key-with-space": "Bearer sk-abc", "/long": strings.Repeat("t", MaxBearerTokenBytes+1), "/longest": strings.Repeat("t", MaxBearerTokenBytes), "/hs-binary": strings.Repeat("\x01", MinHS256SecretBytes),
 	}
 	read := func(name string) ([]byte, error) {
 		if v, ok := files[name]; ok {
@@ -148,7 +148,11 @@ func TestEverySecretSourceIsReadOrRefused(t *testing.T) {
 		{"an API key file with a line break inside", "checks:\n  - {name: llm, type: openai, url: \"http://l\", interval: 10s, timeout: 1s, apiKey: {file: /key-with-newline}}\n", "checks[0].apiKey.file: /key-with-newline holds a control character"},
 		{"a header variable with CRLF", "checks:\n  - {name: llm, type: openai, url: \"http://l\", interval: 10s, timeout: 1s, headers: [{name: X-Key, env: CRLF}]}\n", "checks[0].headers[0].env: environment variable CRLF holds a control character"},
 		{"an API key with a space inside", "checks:\n  - {name: llm, type: openai, url: \"http://l\", interval: 10s, timeout: 1s, apiKey: {file: /key-with-space}}\n", ""},
-		{"a token with a tab", "auth:\n  mode: token\n  tokenFile: /token-with-tab\n", ""},
+		// A bearer token is read from a request without whitespace: one inside the file's would refuse every caller.
+		{"a token with a tab", "auth:\n  mode: token\n  tokenFile: /token-with-tab\n", "auth.tokenFile: /token-with-tab holds whitespace inside the token"},
+		{"a token with a space", "auth:\n  mode: token\n  tokenFile: /key-with-space\n", "auth.tokenFile: /key-with-space holds whitespace"},
+		{"a token too long", "auth:\n  mode: token\n  tokenFile: /long\n", "auth.tokenFile: /long holds a token of 8193 bytes"},
+		{"a token of the longest length", "auth:\n  mode: token\n  tokenFile: /longest\n", ""},
 		{"an HS256 secret of any bytes (never a header)", jwt("secretFile", "/hs-binary"), ""},
 	}
 	for _, c := range cases {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -83,6 +84,9 @@ func (c *Config) ResolveSecretsWith(lookupEnv func(string) (string, bool), readF
 		if s.Token, err = header("auth.tokenFile", "", c.Auth.TokenFile); err != nil {
 			return err
 		}
+		if err := BearerTokenProblem(s.Token); err != nil {
+			return fieldErr("auth.tokenFile", "%s %v", c.Auth.TokenFile, err)
+		}
 	case AuthJWT:
 		if err := s.resolveJWT(c.Auth.JWT, get, readRaw); err != nil {
 			return err
@@ -132,6 +136,25 @@ func (s *Secrets) resolveJWT(j JWT, get func(field, env, file string) (string, e
 		s.JWKS, err = readRaw("auth.jwt.jwksFile", j.JWKSFile)
 	}
 	return err
+}
+
+// MaxBearerTokenBytes bounds a bearer token: the work an unauthenticated caller can cause.
+const MaxBearerTokenBytes = 8 << 10
+
+// BearerTokenProblem is the rule a bearer token meets in a request (auth reads the
+// token with it) and in auth.tokenFile at load: not empty, no whitespace, at most
+// MaxBearerTokenBytes. A configured token that breaks it would refuse every caller.
+func BearerTokenProblem(tok string) error {
+	switch {
+	case tok == "":
+		return errors.New("is empty")
+	case len(tok) > MaxBearerTokenBytes:
+		return fmt.Errorf("holds a token of %d bytes, more than the %d a bearer token may have", len(tok), MaxBearerTokenBytes)
+	}
+	if i := strings.IndexAny(tok, " \t\r\n"); i >= 0 {
+		return fmt.Errorf("holds whitespace inside the token (offset %d), which a bearer token cannot carry", i)
+	}
+	return nil
 }
 
 // headerSafe is the rule a value must meet where it is used, in an HTTP header (a bearer
