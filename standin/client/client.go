@@ -1,7 +1,9 @@
 // Package client is the cluster suites' in-cluster client (`standin client`): it GETs a
 // URL with keep-alive off (so a NetworkPolicy applies to every request, not only to new
-// connections) and prints one line per attempt: "OK <status> <body>" or "ERR <error>".
-// Once (no -interval) it exits 1 when the last attempt failed; -retry-for allows more.
+// connections) and prints one line per attempt: "OK <status> <body>" or "ERR <error>"
+// (also when the body breaks off after the status).
+// Once (no -interval) it exits 1 when the last attempt failed; -retry-for tries again a
+// request that got no answer.
 package client
 
 import (
@@ -36,12 +38,14 @@ func Run(args []string, out io.Writer) int {
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: *timeout}
 	deadline := time.Now().Add(*retryFor)
 	for {
-		err := get(out, client, *url, hs, *maxBody)
+		answered, err := get(out, client, *url, hs, *maxBody)
 		if *interval == 0 {
 			if err == nil {
 				return 0
 			}
-			if time.Now().After(deadline) {
+			// Only a request no server answered is tried again: an answer that broke off
+			// is the outcome.
+			if answered || time.Now().After(deadline) {
 				return 1
 			}
 			time.Sleep(200 * time.Millisecond)
@@ -51,11 +55,11 @@ func Run(args []string, out io.Writer) int {
 	}
 }
 
-func get(out io.Writer, client *http.Client, url string, hs headers, maxBody int64) error {
+func get(out io.Writer, client *http.Client, url string, hs headers, maxBody int64) (answered bool, err error) {
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
 	if err != nil {
 		fmt.Fprintln(out, "ERR", err)
-		return err
+		return false, err
 	}
 	for _, h := range hs {
 		name, value, _ := strings.Cut(h, ":")
@@ -64,10 +68,15 @@ func get(out io.Writer, client *http.Client, url string, hs headers, maxBody int
 	resp, err := client.Do(req)
 	if err != nil {
 		fmt.Fprintln(out, "ERR", err)
-		return err
+		return false, err
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		// An answer that breaks off (a streamed one cut by a dying app) is no answer.
+		fmt.Fprintln(out, "ERR", resp.StatusCode, "body broken off after", len(body), "bytes:", err)
+		return true, err
+	}
 	fmt.Fprintln(out, "OK", resp.StatusCode, strings.Join(strings.Fields(string(body)), " "))
-	return nil
+	return true, nil
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 
 	"kotaemon-k8s/standin/control"
 )
@@ -23,6 +24,7 @@ func (s *Standin) appHandler() http.Handler {
 	mux.Handle("GET "+RouteAppID, s.counted(RouteAppID, s.withWorker(s.appID)))
 	mux.Handle("GET /{$}", s.counted(RouteRoot, s.withWorker(s.root)))
 	mux.Handle("GET "+RouteWork, s.counted(RouteWork, http.HandlerFunc(s.work)))
+	mux.Handle("GET "+RouteStream, s.counted(RouteStream, s.withWorker(s.stream)))
 	mux.Handle("/", s.counted(ServedNotFound, http.NotFoundHandler()))
 	return s.tracked(mux)
 }
@@ -99,6 +101,38 @@ func (s *Standin) work(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, _ = io.WriteString(w, "done\n")
+}
+
+// streamEvery is the gap between a streamed answer's events: an LLM's tokens come a few
+// a second.
+const streamEvery = 250 * time.Millisecond
+
+// stream answers ?seconds=N as a chat answer does in Gradio's queue: server-sent events
+// from a worker, one every streamEvery for N seconds, then StreamEnd. A process that dies
+// meanwhile cuts it, and the client sees a body that breaks off.
+func (s *Standin) stream(w http.ResponseWriter, r *http.Request) {
+	secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
+	if err != nil || secs < 0 || secs > control.MaxSeconds {
+		http.Error(w, fmt.Sprintf("seconds: %q must be a number of seconds from 0 to %d",
+			r.URL.Query().Get("seconds"), control.MaxSeconds), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	tick := time.NewTicker(streamEvery)
+	defer tick.Stop()
+	for end := time.Now().Add(durationOf(secs)); time.Now().Before(end); {
+		if _, err := io.WriteString(w, "data: token\n\n"); err != nil || rc.Flush() != nil {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	_, _ = io.WriteString(w, StreamEnd+"\n\n")
 }
 
 // answerWriter notes whether anything reached the client.

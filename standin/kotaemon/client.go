@@ -26,6 +26,14 @@ func WorkPath(seconds int) string {
 	return RouteWork + "?seconds=" + strconv.Itoa(seconds)
 }
 
+// StreamPath is the path and query of a chat-like answer streamed for seconds.
+func StreamPath(seconds int) string {
+	return RouteStream + "?seconds=" + strconv.Itoa(seconds)
+}
+
+// StreamEnd is the last event of a streamed answer that was not cut.
+const StreamEnd = "data: done"
+
 // ControlClient talks to one stand-in's control port, e.g. through the API server's pod
 // proxy: State, and SetFault.
 type ControlClient struct{ control.Client[State] }

@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +36,7 @@ type harness struct {
 	control ControlClient
 	logs    *syncBuffer
 	cancel  context.CancelFunc
+	raised  atomic.Int32 // default actions taken (the process "died" by a signal)
 }
 
 // testOptions listen on 127.0.0.1 port 0 only and keep their data in a fresh temp dir.
@@ -51,6 +54,9 @@ func start(t *testing.T, o Options) *harness {
 	t.Helper()
 	h := &harness{sigs: make(chan os.Signal, 1), timers: newFakeTimers(), logs: &syncBuffer{}}
 	o.Signals, o.after = h.sigs, h.timers.after
+	if o.raise == nil {
+		o.raise = func(syscall.Signal) bool { h.raised.Add(1); return false }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := Start(ctx, o, slog.New(slog.NewJSONHandler(h.logs, nil)))
 	require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -18,8 +19,10 @@ const (
 	DefaultAppPort     = 7860
 	DefaultControlPort = 9090
 	DefaultWorkers     = 4
-	DefaultDrain       = 10 * time.Second
-	DefaultDataDir     = "/app/ktem_app_data"
+	// DefaultDrain is how long Gradio's close waits for its server thread after SIGINT
+	// (docs/kotaemon.md): then the process exits and cuts what is still in flight.
+	DefaultDrain   = 5 * time.Second
+	DefaultDataDir = "/app/ktem_app_data"
 )
 
 // App routes, named as Gradio names them.
@@ -28,6 +31,7 @@ const (
 	RouteAppID         = "/app_id"
 	RouteRoot          = "/"
 	RouteWork          = "/work"
+	RouteStream        = "/stream" // a chat answer: server-sent events, as Gradio's queue streams them
 	// ServedNotFound is the key under which State.Served counts 404 answers.
 	ServedNotFound = "(not found)"
 )
@@ -49,7 +53,7 @@ type Options struct {
 	Startup       time.Duration // the app port stays closed this long after start
 	NeverStart    bool          // the app port never opens; the process stays alive
 	Workers       int           // size of the pool that sync routes need
-	Drain         time.Duration // bound on finishing in-flight requests after SIGTERM
+	Drain         time.Duration // after SIGINT: bound on finishing in-flight requests, as Gradio's close joins its server thread
 	IgnoreSigterm bool          // log SIGTERM/SIGINT and carry on, like `sh` as PID 1
 	DataDir       string        // the volume: start marker and next-start settings
 	HealthPort    int           // > 0: serve /health/live and /health/ready there too, as an image of health.mode=none would
@@ -60,6 +64,10 @@ type Options struct {
 
 	// after replaces time.After for start-up and /work, so tests decide when time passes.
 	after func(time.Duration) <-chan time.Time
+
+	// raise replaces takeDefaultAction, so tests see the stand-in die by a signal without
+	// the test binary dying.
+	raise func(syscall.Signal) (survived bool)
 }
 
 // DefaultOptions are the options of a process started with no flags and no environment.
@@ -99,6 +107,14 @@ func (o Options) Validate() error {
 		errs = append(errs, errors.New("data-dir: empty"))
 	}
 	return errors.Join(errs...)
+}
+
+// defaultAction takes sig's default action on this process (see takeDefaultAction).
+func (o Options) defaultAction(sig syscall.Signal) (survived bool) {
+	if o.raise != nil {
+		return o.raise(sig)
+	}
+	return takeDefaultAction(sig)
 }
 
 func (o Options) timer(d time.Duration) <-chan time.Time {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -91,4 +92,24 @@ func TestOwnHealthEndpointsFollowTheWorkerPool(t *testing.T) {
 		assert.Equal(t, c.live, get(base+HealthLivePath, waitLimit).code, "live under %s", c.fault)
 		assert.Equal(t, c.ready, get(base+HealthReadyPath, waitLimit).code, "ready under %s", c.fault)
 	}
+}
+
+// A streamed answer holds a worker while it sends an event every streamEvery, and ends
+// with StreamEnd; a bad duration is refused.
+func TestAStreamedAnswerSendsEventsThenItsEnd(t *testing.T) {
+	t.Parallel()
+	h := start(t, testOptions(t))
+	base := h.bound(t)
+	answer := getAsync(base+RouteStream+"?seconds=0.6", waitLimit)
+	h.await(t, "the answer to hold a worker", func(st State) bool { return st.WorkersBusy == 1 })
+	r := receive(t, answer, "the streamed answer")
+	require.NoError(t, r.err)
+	assert.Equal(t, http.StatusOK, r.code)
+	assert.GreaterOrEqual(t, strings.Count(r.body, "data: token\n\n"), 2, r.body)
+	assert.True(t, strings.HasSuffix(r.body, StreamEnd+"\n\n"), r.body)
+	assert.Equal(t, 0, h.s.State().WorkersBusy)
+
+	bad := get(base+RouteStream+"?seconds=-1", waitLimit)
+	require.NoError(t, bad.err)
+	assert.Equal(t, http.StatusBadRequest, bad.code)
 }

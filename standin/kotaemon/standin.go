@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"kotaemon-k8s/standin/control"
@@ -23,6 +24,10 @@ import (
 
 // ErrCrashed is what Run returns after the crash fault; the program exits 1 on it.
 var ErrCrashed = errors.New("crash fault: exiting with code 1")
+
+// ErrKilledBySigterm is what Run returns where SIGTERM's default action did not end the
+// process itself (tests): it died by the signal, with nothing drained.
+var ErrKilledBySigterm = errors.New("killed by SIGTERM")
 
 // headerTimeout bounds a client that opens a connection and never sends a request.
 const headerTimeout = 10 * time.Second
@@ -50,8 +55,10 @@ type Standin struct {
 	err  error
 }
 
-// Run starts the stand-in and blocks until it stops: nil after a drained SIGTERM or
-// SIGINT (or ctx ending), ErrCrashed after the crash fault, an error if a port cannot bind.
+// Run starts the stand-in and blocks until it stops: nil after SIGINT's bounded drain
+// (or ctx ending), ErrCrashed after the crash fault, an error if a port cannot bind. On
+// SIGTERM the process dies by the signal at once, as Kotaemon does (docs/kotaemon.md),
+// except as PID 1, where the kernel drops it and the stand-in serves on.
 func Run(ctx context.Context, o Options, log *slog.Logger) error {
 	s, err := Start(ctx, o, log)
 	if err != nil {
@@ -61,9 +68,6 @@ func Run(ctx context.Context, o Options, log *slog.Logger) error {
 	}
 	return s.Wait()
 }
-
-// ExitCode is the process exit code for Run's result.
-func ExitCode(err error) int { return control.ExitCode(err) }
 
 // Start opens the data dir and the control port, then returns while start-up runs in
 // the background. Cancelling ctx closes both servers at once, without a drain.
@@ -154,17 +158,31 @@ func (s *Standin) lifecycle(ctx context.Context, sigs <-chan os.Signal) error {
 			return err
 		case sig := <-sigs:
 			at := time.Now()
+			name := signalName(sig)
 			if s.rec.snapshot().SigtermAt == nil { // the first one, as State keeps it
 				if err := recordSigterm(s.opts.DataDir, os.Getpid(), at); err != nil {
 					s.log.Warn("sigterm not recorded in the data dir", "err", err.Error())
 				}
 			}
-			s.rec.signalled(at)
+			s.rec.signalled(at, name)
 			if s.opts.IgnoreSigterm {
-				s.log.Info("sigterm ignored", "signal", sig.String())
+				s.log.Info("sigterm ignored", "signal", name)
 				continue
 			}
-			s.log.Info("sigterm", "signal", sig.String(), "drain", s.opts.Drain.String())
+			if sig == syscall.SIGTERM {
+				// Kotaemon installs no handler and Gradio switches uvicorn's off: SIGTERM
+				// takes its default action, and every answer in flight is cut.
+				s.log.Info("sigterm", "signal", name, "action", "default: the process dies")
+				if s.opts.defaultAction(syscall.SIGTERM) {
+					s.log.Info("sigterm dropped: PID 1 of its namespace takes no default action", "signal", name)
+					continue
+				}
+				s.closeNow()
+				return ErrKilledBySigterm
+			}
+			// SIGINT: KeyboardInterrupt in the main thread, and Gradio closes its server,
+			// waiting for its thread at most Drain.
+			s.log.Info("sigterm", "signal", name, "drain", s.opts.Drain.String())
 			s.drain()
 			return nil
 		case <-bind:

@@ -27,7 +27,8 @@ type State struct {
 	Starts         int        `json:"starts"`         // starts counted by the marker, this one included
 	MarkerError    string     `json:"markerError"`    // why the data dir could not be used; "" if fine
 	NextStartError string     `json:"nextStartError"` // why the persisted settings were unreadable
-	SigtermAt      *time.Time `json:"sigtermAt"`      // null until the first SIGTERM/SIGINT
+	SigtermAt      *time.Time `json:"sigtermAt"`      // null until the first stop signal (SIGTERM or SIGINT)
+	StopSignal     string     `json:"stopSignal"`     // which one that was: "SIGTERM" or "SIGINT"
 	// PreviousSigtermAt is when the previous process on the data dir got SIGTERM (its
 	// marker): how a test learns it after that process and its pod are gone.
 	PreviousSigtermAt *time.Time       `json:"previousSigtermAt"`
@@ -77,10 +78,10 @@ func (r *recorder) bound(addr string, at time.Time) {
 }
 
 // signalled keeps the first arrival: the suite measures the drain from it.
-func (r *recorder) signalled(at time.Time) {
+func (r *recorder) signalled(at time.Time, sig string) {
 	r.update(func(st *State) {
 		if st.SigtermAt == nil {
-			st.SigtermAt = &at
+			st.SigtermAt, st.StopSignal = &at, sig
 		}
 	})
 }

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// runAsApp: the test binary re-executed as the Kotaemon stand-in (a real process, so a
+// real default action).
+const runAsApp = "STANDIN_TEST_RUN_APP"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(runAsApp) != "" {
+		os.Exit(run("app", []string{"app.py"}))
+	}
+	os.Exit(m.Run())
+}
+
+// The Kotaemon stand-in as a real process, not PID 1: SIGTERM kills it by the signal,
+// as it kills `python app.py`; SIGINT closes it and it exits 0.
+func TestTheStandinProcessDiesBySigtermAndExitsZeroOnSigint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		sig      syscall.Signal
+		signaled bool
+		code     int
+	}{
+		{syscall.SIGTERM, true, -1},
+		{syscall.SIGINT, false, 0},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			app, control := freePort(t), freePort(t)
+			cmd := exec.Command(os.Args[0])
+			cmd.Env = append(os.Environ(), runAsApp+"=1", "GRADIO_SERVER_NAME=127.0.0.1",
+				"GRADIO_SERVER_PORT="+strconv.Itoa(app), "STANDIN_CONTROL_HOST=127.0.0.1",
+				"STANDIN_CONTROL_PORT="+strconv.Itoa(control), "STANDIN_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
+			require.NoError(t, cmd.Start())
+			require.Eventually(t, func() bool {
+				c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(app)))
+				if err == nil {
+					c.Close()
+				}
+				return err == nil
+			}, 10*time.Second, 20*time.Millisecond, "the app port opens")
+			require.NoError(t, cmd.Process.Signal(tc.sig))
+			err := cmd.Wait()
+			ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+			assert.Equal(t, tc.signaled, ws.Signaled(), "died by a signal")
+			if tc.signaled {
+				assert.Equal(t, syscall.SIGTERM, ws.Signal())
+				return
+			}
+			var exit *exec.ExitError
+			assert.False(t, errors.As(err, &exit), "exit 0: %v", err)
+			assert.Equal(t, tc.code, ws.ExitStatus())
+		})
+	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
