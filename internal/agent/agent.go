@@ -129,14 +129,21 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 	}
 	stop := parts.run(ln)
 	defer stop()
+	await, err := awaitAnswers(cfg, log)
+	if err != nil {
+		log.Error("configuration refused", "error", err)
+		return 2
+	}
 	startedAt := time.Now()
 	sup, err := supervise.Start(supervise.Options{
-		Command:     command,
-		Companions:  companions,
-		DrainDelay:  cfg.Shutdown.DrainDelay,
-		StopTimeout: cfg.Shutdown.StopTimeout,
-		OnDraining:  parts.Server.SetDraining,
-		Logger:      log,
+		Command:      command,
+		Companions:   companions,
+		DrainDelay:   cfg.Shutdown.DrainDelay,
+		AwaitAnswers: await,
+		StopSignal:   stopSignal(cfg.Shutdown),
+		StopTimeout:  cfg.Shutdown.StopTimeout,
+		OnDraining:   parts.Server.SetDraining,
+		Logger:       log,
 	})
 	if err != nil {
 		log.Error("cannot start the app", "error", err)

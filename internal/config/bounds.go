@@ -18,6 +18,7 @@ const (
 	MaxAppTimeout        = time.Minute
 	MaxDrainDelay        = 5 * time.Minute
 	MaxStopTimeout       = 10 * time.Minute
+	MaxAnswersTimeout    = 30 * time.Minute
 	MaxConfigBytes       = 1 << 20
 	MinHS256SecretBytes  = 32 // RFC 7518: a key at least as long as the hash
 	maxValueInMessage    = 80 // characters of a value quoted back in an error
@@ -45,6 +46,9 @@ func (c *Config) validateBounds() error {
 		}
 	}
 	if err := within("shutdown.drainDelay", c.Shutdown.DrainDelay, 0, MaxDrainDelay); err != nil {
+		return err
+	}
+	if err := within("shutdown.answersTimeout", c.Shutdown.AnswersTimeout, 0, MaxAnswersTimeout); err != nil {
 		return err
 	}
 	if err := within("shutdown.stopTimeout", c.Shutdown.StopTimeout, time.Millisecond, MaxStopTimeout); err != nil {

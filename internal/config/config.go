@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -84,11 +85,20 @@ type AppProbe struct {
 	Timeout time.Duration `yaml:"timeout"`
 }
 
-// Shutdown timings of supervise mode. DrainTime is their sum.
+// Shutdown of supervise mode, in its order: readiness fails at once; after DrainDelay
+// the agent waits up to AnswersTimeout for the app's answers in flight to end; then it
+// sends StopSignal and gives the app StopTimeout before SIGKILL. DrainTime is the sum.
 type Shutdown struct {
-	DrainDelay  time.Duration `yaml:"drainDelay"`
+	DrainDelay     time.Duration `yaml:"drainDelay"`
+	AnswersTimeout time.Duration `yaml:"answersTimeout"` // 0: the app is signalled without waiting
+	// StopSignal is the signal the app stops cleanly on: "" passes on the one the agent
+	// got. Kotaemon needs SIGINT (SIGTERM kills Python at once; docs/kotaemon.md).
+	StopSignal  string        `yaml:"stopSignal"`
 	StopTimeout time.Duration `yaml:"stopTimeout"`
 }
+
+// StopSignals are the signals shutdown.stopSignal may name.
+var StopSignals = []string{"SIGTERM", "SIGINT", "SIGQUIT", "SIGHUP"}
 
 // Auth decides who sees details (and /metrics when ProtectMetrics).
 type Auth struct {
@@ -201,7 +211,9 @@ func Default() *Config {
 }
 
 // DrainTime is the longest a SIGTERM takes to end in the child's exit (PI-14).
-func (c *Config) DrainTime() time.Duration { return c.Shutdown.DrainDelay + c.Shutdown.StopTimeout }
+func (c *Config) DrainTime() time.Duration {
+	return c.Shutdown.DrainDelay + c.Shutdown.AnswersTimeout + c.Shutdown.StopTimeout
+}
 
 // ListenPort is the TCP port of the health server (PI-08).
 func (c *Config) ListenPort() int {
@@ -330,6 +342,12 @@ func (c *Config) validate() error {
 	}
 	if c.Shutdown.StopTimeout <= 0 {
 		return fieldErr("shutdown.stopTimeout", "must be positive, got %s", c.Shutdown.StopTimeout)
+	}
+	if c.Shutdown.AnswersTimeout < 0 {
+		return fieldErr("shutdown.answersTimeout", "must not be negative, got %s", c.Shutdown.AnswersTimeout)
+	}
+	if sig := c.Shutdown.StopSignal; sig != "" && !slices.Contains(StopSignals, sig) {
+		return fieldErr("shutdown.stopSignal", "unknown signal %q (want one of %s)", sig, strings.Join(StopSignals, ", "))
 	}
 	if err := c.validateBounds(); err != nil {
 		return err

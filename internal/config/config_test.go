@@ -139,6 +139,8 @@ func TestParseRefusesBadConfigNamingTheField(t *testing.T) {
 		{"duration without unit", "app:\n  live:\n    timeout: 2", "app.live.timeout", "not a duration"},
 		{"duration garbage", "shutdown:\n  drainDelay: soon", "shutdown.drainDelay", "not a duration"},
 		{"negative drain delay", "shutdown:\n  drainDelay: -1s", "shutdown.drainDelay", "negative"},
+		{"a negative wait for answers", "shutdown:\n  answersTimeout: -1s", "shutdown.answersTimeout", "negative"},
+		{"a stop signal nobody knows", "shutdown:\n  stopSignal: SIGSTOP", "shutdown.stopSignal", "SIGTERM, SIGINT"},
 		{"zero stop timeout", "shutdown:\n  stopTimeout: 0s", "shutdown.stopTimeout", "positive"},
 		{"listen as number", "listen: 8000", "listen", "want a string"},
 		{"listen without port", `listen: "0.0.0.0"`, "listen", "host]:port"},

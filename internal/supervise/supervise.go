@@ -11,6 +11,7 @@
 package supervise
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -30,9 +31,15 @@ var Forwarded = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, sys
 
 // Options configure a Supervisor.
 type Options struct {
-	Command     []string
-	Companions  [][]string    // started before Command, each in its own process group
-	DrainDelay  time.Duration // after SIGTERM: readiness fails at once, the child is signalled after this
+	Command    []string
+	Companions [][]string    // started before Command, each in its own process group
+	DrainDelay time.Duration // after SIGTERM: readiness fails at once, the child is signalled after this
+	// AwaitAnswers, when set, runs after the drain delay and before the child is
+	// signalled: it returns once the app has no answer in flight (or its own timeout
+	// ran out), or when ctx ends (asked to stop a second time, or the child exited).
+	AwaitAnswers func(ctx context.Context)
+	// StopSignal is what the child is stopped with; 0 passes on the signal received.
+	StopSignal  syscall.Signal
 	StopTimeout time.Duration // then the child has this long before SIGKILL
 	OnDraining  func()        // called once, first thing on SIGTERM/SIGINT
 	Logger      *slog.Logger
@@ -235,6 +242,7 @@ const companionGrace = time.Second
 const (
 	phaseRunning phase = iota
 	phaseDraining
+	phaseAwaitingAnswers // the drain delay is over; answers in flight may still end
 	phaseStopping
 	phaseCompanionsStopping // the app has exited; the companions are being stopped
 )
@@ -254,7 +262,26 @@ func (s *Supervisor) loop() {
 	// stopBy is when the app's stop timeout ends; the companions share that budget, so
 	// the whole stop still fits the grace period sized for it (PI-14).
 	var stopBy time.Time
+	var answersC chan struct{}
+	stopAwaiting := func() {}
+	defer func() { stopAwaiting() }()
+	awaitAnswers := func() {
+		ph = phaseAwaitingAnswers
+		drainC = nil
+		ctx, cancel := context.WithCancel(context.Background())
+		stopAwaiting = cancel
+		answersC = make(chan struct{})
+		go func(done chan<- struct{}) {
+			s.o.AwaitAnswers(ctx)
+			close(done)
+		}(answersC)
+	}
 	forwardStop := func() {
+		stopAwaiting()
+		answersC = nil
+		if s.o.StopSignal != 0 {
+			stopWith = s.o.StopSignal
+		}
 		s.o.Logger.Info("forwarding signal", "component", "process", "signal", sigName(stopWith), "pid", s.pid)
 		s.signalGroup(stopWith)
 		ph = phaseStopping
@@ -302,8 +329,8 @@ func (s *Supervisor) loop() {
 			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseRunning:
 				stopWith = ss
 				drain(sigName(ss) + " received")
-			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseDraining:
-				forwardStop() // asked twice: cut the drain delay short
+			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && (ph == phaseDraining || ph == phaseAwaitingAnswers):
+				forwardStop() // asked twice: cut the drain delay, or the wait for answers, short
 			case (ss == syscall.SIGTERM || ss == syscall.SIGINT) && ph == phaseStopping:
 				// Asked again while the app stops: pass it on to the app only; the
 				// companions stay up until the app has exited.
@@ -319,6 +346,12 @@ func (s *Supervisor) loop() {
 				}
 			}
 		case <-drainC:
+			if s.o.AwaitAnswers != nil {
+				awaitAnswers()
+				continue
+			}
+			forwardStop()
+		case <-answersC:
 			forwardStop()
 		case <-stopC:
 			stopC = nil

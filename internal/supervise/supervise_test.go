@@ -400,3 +400,42 @@ func alive(pid int) bool {
 	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 	return len(fields) > 0 && fields[0] != "Z"
 }
+
+// After the drain delay the child is signalled only once AwaitAnswers returns, and with
+// StopSignal, whatever signal the agent got (Kotaemon stops cleanly on SIGINT only).
+func TestTheChildIsStoppedWithItsStopSignalOnceItsAnswersAreDone(t *testing.T) {
+	f := newFixture(t)
+	awaiting, release := make(chan struct{}), make(chan struct{})
+	s := f.start(t, "wait-term", Options{
+		StopSignal:   syscall.SIGINT,
+		AwaitAnswers: func(context.Context) { close(awaiting); <-release },
+	})
+	f.waitFor(t, "ready")
+	f.sigs <- syscall.SIGTERM
+	<-awaiting
+	time.Sleep(100 * time.Millisecond) // the child must not be signalled meanwhile; nothing to await but time
+	b, _ := os.ReadFile(f.out)
+	assert.NotContains(t, string(b), "signal:", "signalled while answers were in flight")
+	close(release)
+	assert.Equal(t, 0, waitCode(t, s))
+	out := f.waitFor(t, "signal:interrupt")
+	assert.NotContains(t, out, "signal:terminated", "the stop signal replaces the one received")
+}
+
+// A second SIGTERM while answers are awaited stops the child at once; the wait is told
+// through its context.
+func TestSecondSIGTERMCutsTheWaitForAnswersShort(t *testing.T) {
+	f := newFixture(t)
+	awaiting, cut := make(chan struct{}), make(chan struct{})
+	s := f.start(t, "wait-term", Options{AwaitAnswers: func(ctx context.Context) { close(awaiting); <-ctx.Done(); close(cut) }})
+	f.waitFor(t, "ready")
+	f.sigs <- syscall.SIGTERM
+	<-awaiting
+	f.sigs <- syscall.SIGTERM
+	assert.Equal(t, 0, waitCode(t, s), "a wait that never ends would time the test out")
+	select {
+	case <-cut:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the wait's context was not cancelled")
+	}
+}
