@@ -204,7 +204,7 @@ func (d *Demo) values() map[string]any {
 			"liveness":  map[string]any{"periodSeconds": 3, "timeoutSeconds": 3, "failureThreshold": 3},
 		},
 		"health": map[string]any{
-			"shutdown": map[string]any{"drainDelaySeconds": 2, "stopTimeoutSeconds": 8},
+			"shutdown": map[string]any{"drainDelaySeconds": 2, "answersTimeoutSeconds": 3, "stopTimeoutSeconds": 8},
 			"checks": []any{map[string]any{
 				"name": "llm", "type": "ollama", "critical": true, "model": model,
 				"url":             fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", depsName, d.Namespace, depsPort),

@@ -148,8 +148,10 @@ func drawHealth(rng *rand.Rand) map[string]any {
 			"metrics": often(rng, pick(rng, "/metrics", "/m"), "", "/health/live"),
 		},
 		"shutdown": map[string]any{
-			"drainDelaySeconds":  often(rng, rng.IntN(20), 400),
-			"stopTimeoutSeconds": often(rng, pick(rng, 1, 10, 25), 0, 700),
+			"drainDelaySeconds":     often(rng, rng.IntN(20), 400),
+			"answersTimeoutSeconds": often(rng, pick(rng, 0, 5, 30), -1, 2000),
+			"stopSignal":            often(rng, pick(rng, "SIGINT", "SIGTERM"), "SIGKILL"),
+			"stopTimeoutSeconds":    often(rng, pick(rng, 1, 10, 25), 0, 700),
 		},
 		"app": map[string]any{
 			// Below every probe timeout of the base values (PI-09 is the chart's own).

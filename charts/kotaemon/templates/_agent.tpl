@@ -23,6 +23,8 @@ app:
     timeout: {{ include "kotaemon.agentReadyTimeoutMs" . }}ms
 shutdown:
   drainDelay: {{ int $h.shutdown.drainDelaySeconds }}s
+  answersTimeout: {{ int $h.shutdown.answersTimeoutSeconds }}s
+  stopSignal: {{ $h.shutdown.stopSignal }}
   stopTimeout: {{ int $h.shutdown.stopTimeoutSeconds }}s
 details: {{ $h.details }}
 auth:

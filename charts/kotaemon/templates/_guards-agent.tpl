@@ -28,9 +28,10 @@
 
 {{- /* PI-14: SIGTERM ends in a clean exit, not a SIGKILL (where the agent stops the app). */ -}}
 {{- if eq $mode.agent "supervise" -}}
-{{- $drain := add (int $v.health.shutdown.drainDelaySeconds) (int $v.health.shutdown.stopTimeoutSeconds) -}}
+{{- $sh := $v.health.shutdown -}}
+{{- $drain := add (int $sh.drainDelaySeconds) (int $sh.answersTimeoutSeconds) (int $sh.stopTimeoutSeconds) -}}
 {{- if le (int $v.terminationGracePeriodSeconds) $drain -}}
-{{- fail (printf "PI-14: terminationGracePeriodSeconds (%d) must exceed the agent's drain time health.shutdown.drainDelaySeconds + stopTimeoutSeconds (%d + %d = %d)" (int $v.terminationGracePeriodSeconds) (int $v.health.shutdown.drainDelaySeconds) (int $v.health.shutdown.stopTimeoutSeconds) $drain) -}}
+{{- fail (printf "PI-14: terminationGracePeriodSeconds (%d) must exceed the agent's drain time health.shutdown.drainDelaySeconds + answersTimeoutSeconds + stopTimeoutSeconds (%d + %d + %d = %d)" (int $v.terminationGracePeriodSeconds) (int $sh.drainDelaySeconds) (int $sh.answersTimeoutSeconds) (int $sh.stopTimeoutSeconds) $drain) -}}
 {{- end -}}
 {{- end -}}
 
