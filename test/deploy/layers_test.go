@@ -65,15 +65,16 @@ func standinLayer(mode string, healthPort int, args ...string) layer {
 
 // fastProbes are short but lawful timings (every guard holds), so a scenario plays out
 // in tens of seconds: startup budget 10 x 1.5 -> 8 x 2 s = 16 s; readiness 3 x 3 s;
-// liveness 3 x 3 s; a 2 s drain and an 8 s stop inside a 15 s grace period.
+// liveness 3 x 3 s; a 2 s drain, up to 10 s for answers in flight and an 8 s stop inside
+// a 25 s grace period.
 var fastProbes = parseLayer(`
-terminationGracePeriodSeconds: 15
+terminationGracePeriodSeconds: 25
 probes:
   startup: {expectedSeconds: 10, safetyFactor: 1.5, periodSeconds: 2, timeoutSeconds: 2}
   readiness: {periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3}
   liveness: {periodSeconds: 3, timeoutSeconds: 3, failureThreshold: 3}
 health:
-  shutdown: {drainDelaySeconds: 2, stopTimeoutSeconds: 8}
+  shutdown: {drainDelaySeconds: 2, answersTimeoutSeconds: 10, stopTimeoutSeconds: 8}
 `)
 
 // checkInterval and checkTimeout are the dependency check's schedule in the scenarios.

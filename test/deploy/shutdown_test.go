@@ -122,16 +122,18 @@ func (r *release) awaitRollout(n int32, bound time.Duration) {
 	})
 }
 
-// inFlightSeconds is how long PB-07 (b)'s request holds a worker: longer than the
-// agent's drain delay, shorter than drain + stop.
-const inFlightSeconds = 6
+// inFlightSeconds is how long PB-07 (b)'s answer streams: longer than the agent's drain
+// delay and Gradio's 5 s close together, so only the agent's wait for answers in flight
+// lets it finish; shorter than that wait (fastProbes).
+const inFlightSeconds = 12
 
-// PB-07 (b). Created: one replica (Recreate) with fast probes, and a request in flight
-// through the Service that holds a worker for inFlightSeconds. Happens: a helm upgrade
+// PB-07 (b). Created: one replica (Recreate) with fast probes, and a chat-like answer
+// streaming through the Service for inFlightSeconds. Happens: a helm upgrade
 // replaces the pod, so the old one gets SIGTERM. Must hold: the old pod leaves the
 // Service's ready endpoints before the app gets SIGTERM (the agent's drain delay); the
-// app gets SIGTERM, not only SIGKILL, and exits 0 within the grace period; the request in
-// flight completes.
+// app gets its stop signal, not only SIGKILL, and exits 0 within the grace period; the
+// answer in flight streams to its end (the stand-in dies at once on SIGTERM, as Kotaemon
+// does).
 func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *testing.T) {
 	t.Parallel()
 	r := newRelease(t, "pb07b")
@@ -155,7 +157,7 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 
 	// The EndpointSlice is ready before every node's proxy routes the Service: the client
 	// retries a connection that cannot open until it does.
-	r.createPod(kube.Client("inflight", r.im.standin, nil, "-url="+serviceURL(kotaemon.WorkPath(inFlightSeconds)), "-timeout=60s", "-retry-for="+proxySync.String()))
+	r.createPod(kube.Client("inflight", r.im.standin, nil, "-url="+serviceURL(kotaemon.StreamPath(inFlightSeconds)), "-timeout=60s", "-retry-for="+proxySync.String()))
 	kube.Await(t, "the request is in flight", podStart, func(ctx context.Context) (bool, string) {
 		st, err := r.state(ctx, old)
 		if err != nil {
@@ -189,7 +191,7 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 
 	left := r.tl.Find("endpoint", "endpoint-not-ready", serviceName+"/"+old, upgradeAt)
 	require.NotEmpty(t, left, "the old pod never left the Service's ready endpoints")
-	t.Logf("the old pod left the ready endpoints %s before the app got SIGTERM", sigterm.Sub(left[0].At).Round(10*time.Millisecond))
+	t.Logf("the old pod left the ready endpoints %s before the app got its stop signal", sigterm.Sub(left[0].At).Round(10*time.Millisecond))
 	assert.True(t, left[0].At.Before(sigterm), "the app got SIGTERM (%s) before its pod left the ready endpoints (%s)", sigterm, left[0].At)
 
 	kube.Await(t, "the old app exits within the grace period", p.grace+statusSlack, func(context.Context) (bool, string) {
@@ -209,7 +211,9 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 	})
 	lines := r.logLines("inflight")
 	require.NotEmpty(t, lines, "the in-flight client printed nothing")
-	assert.Equal(t, "OK 200 done", lines[len(lines)-1], "the request in flight at SIGTERM")
+	last := lines[len(lines)-1]
+	assert.True(t, strings.HasPrefix(last, "OK 200 ") && strings.HasSuffix(last, kotaemon.StreamEnd),
+		"the answer in flight at the stop streamed to its end: %s", last)
 	for _, l := range lines[:len(lines)-1] {
 		// Refused or unroutable while the proxy had no rule yet: never a request that
 		// reached a pod and failed.
