@@ -10,25 +10,22 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"kotaemon-k8s/standin/control"
 )
 
-// deliveryWait is how long a signal sent to this process may take to arrive: past it, a
-// default action that did not end the process was dropped (PID 1 of a namespace).
-const deliveryWait = 200 * time.Millisecond
-
-// takeDefaultAction restores sig's default action and sends it to this process: it dies
-// by the signal, as an unhandled SIGTERM ends Python. Only as PID 1 of its PID namespace
-// does the kernel drop the signal, and then it returns true.
+// takeDefaultAction takes sig's default action as the kernel would for Python: the
+// process dies by the signal, as an unhandled SIGTERM ends Python, except as PID 1 of its
+// PID namespace, where the kernel drops a signal whose action is the default, and then
+// it returns true. (Go cannot be left to find out: its runtime exits 2 when a re-raised
+// signal does not kill it.)
 func takeDefaultAction(sig syscall.Signal) (survived bool) {
-	signal.Reset(sig)
-	if err := syscall.Kill(os.Getpid(), sig); err != nil {
+	if os.Getpid() == 1 {
 		return true
 	}
-	time.Sleep(deliveryWait)
-	return true
+	signal.Reset(sig)
+	_ = syscall.Kill(os.Getpid(), sig)
+	select {} // the signal ends the process
 }
 
 // ExitCode is the process exit code for Run's result: a death by SIGTERM is 128+15, as
