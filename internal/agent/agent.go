@@ -129,7 +129,7 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 	}
 	stop := parts.run(ln)
 	defer stop()
-	await, err := awaitAnswers(cfg, log)
+	await, err := AwaitAnswers(cfg, log)
 	if err != nil {
 		log.Error("configuration refused", "error", err)
 		return 2
@@ -140,7 +140,7 @@ func Supervise(cfg *config.Config, log *slog.Logger, ver string, command []strin
 		Companions:   companions,
 		DrainDelay:   cfg.Shutdown.DrainDelay,
 		AwaitAnswers: await,
-		StopSignal:   stopSignal(cfg.Shutdown),
+		StopSignal:   StopSignal(cfg.Shutdown),
 		StopTimeout:  cfg.Shutdown.StopTimeout,
 		OnDraining:   parts.Server.SetDraining,
 		Logger:       log,

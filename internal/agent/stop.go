@@ -17,17 +17,17 @@ import (
 	"kotaemon-k8s/internal/config"
 )
 
-// stopSignal is shutdown.stopSignal as a signal; 0 passes on the one received.
-func stopSignal(sh config.Shutdown) syscall.Signal {
+// StopSignal is shutdown.stopSignal as a signal; 0 passes on the one received.
+func StopSignal(sh config.Shutdown) syscall.Signal {
 	if sh.StopSignal == "" {
 		return 0
 	}
 	return unix.SignalNum(sh.StopSignal)
 }
 
-// awaitAnswers is the supervisor's wait for the app's answers in flight on its port (the
-// port of app.url), or nil when shutdown.answersTimeout is 0.
-func awaitAnswers(cfg *config.Config, log *slog.Logger) (func(context.Context), error) {
+// AwaitAnswers is the wait for the app's answers in flight on its port (the port of
+// app.url), or nil when shutdown.answersTimeout is 0: the supervisor's, and stop's.
+func AwaitAnswers(cfg *config.Config, log *slog.Logger) (func(context.Context), error) {
 	timeout := cfg.Shutdown.AnswersTimeout
 	if timeout == 0 {
 		return nil, nil

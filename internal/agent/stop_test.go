@@ -11,10 +11,10 @@ import (
 
 // Every stop signal the config accepts is a signal; none passes on the one received.
 func TestEveryAcceptedStopSignalIsASignal(t *testing.T) {
-	assert.Equal(t, syscall.Signal(0), stopSignal(config.Shutdown{}))
-	assert.Equal(t, syscall.SIGINT, stopSignal(config.Shutdown{StopSignal: "SIGINT"}))
+	assert.Equal(t, syscall.Signal(0), StopSignal(config.Shutdown{}))
+	assert.Equal(t, syscall.SIGINT, StopSignal(config.Shutdown{StopSignal: "SIGINT"}))
 	for _, name := range config.StopSignals {
-		assert.NotZero(t, stopSignal(config.Shutdown{StopSignal: name}), name)
+		assert.NotZero(t, StopSignal(config.Shutdown{StopSignal: name}), name)
 	}
 }
 

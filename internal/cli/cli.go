@@ -35,6 +35,8 @@ const usage = `usage:
                                                              is started before CMD and stopped after it
   kotaemon-health serve --config FILE                        sidecar mode: serve health, no child
   kotaemon-health install DIR                                copy this binary to DIR/kotaemon-health
+  kotaemon-health stop [--config FILE] [--pid N]             sidecar mode's preStop: drain delay, wait for the app's
+                                                             answers in flight, then its stop signal
   kotaemon-health check [--timeout D] [--retry-for D] [--header K:V] URL   exit 0 on a 2xx answer
   kotaemon-health version
 `
@@ -54,6 +56,8 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		return install(args[1:], stdout, stderr)
 	case "check":
 		return check(args[1:], stdout, stderr)
+	case "stop":
+		return stop(args[1:], stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "kotaemon-health %s %s %s/%s\n", version.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0

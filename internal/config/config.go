@@ -240,6 +240,19 @@ func (c *Config) MaxProbeTimeout(path string) time.Duration {
 // Load reads, parses and validates the file at path, then resolves every secret it
 // references. It is what the agent calls at start.
 func Load(path string) (*Config, error) {
+	cfg, err := LoadWithoutSecrets(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.ResolveSecrets(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// LoadWithoutSecrets reads, parses and validates the file at path, and reads no secret:
+// for a command that needs only the timings (stop, in a container without them).
+func LoadWithoutSecrets(path string) (*Config, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading config: %w", err)
@@ -252,9 +265,6 @@ func Load(path string) (*Config, error) {
 	}
 	cfg, err := Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if err := cfg.ResolveSecrets(); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
