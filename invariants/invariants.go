@@ -488,7 +488,9 @@ func cleanShutdown(_ *Manifest, w *release.Workload) []string {
 	if r := w.Probes[Readiness]; r != nil && r.Probe.TerminationGracePeriodSeconds != nil {
 		out = append(out, "the readiness probe sets terminationGracePeriodSeconds, which the API rejects")
 	}
-	if w.Agent != nil && release.AgentCommand(w.App) == "supervise" {
+	// The agent stops the app as its supervisor (wrapper mode) or from the app's preStop
+	// hook (sidecar mode); either way its drain time must fit the grace period.
+	if w.Agent != nil {
 		grace := int64(30)
 		if g := w.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
 			grace = *g

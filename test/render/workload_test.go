@@ -58,10 +58,41 @@ func TestSidecarAndNoneModesRunKotaemonDirectly(t *testing.T) {
 			}
 			assert.Equal(t, "0.0.0.0", env["GRADIO_SERVER_NAME"])
 			assert.Equal(t, "7860", env["GRADIO_SERVER_PORT"])
-			assert.False(t, hasContainer(m, "install-health-agent"))
 			assert.Equal(t, mode == "sidecar", hasContainer(m, "health-agent"))
+			// Sidecar mode installs the agent for Kotaemon's preStop hook, which stops it
+			// cleanly (the kubelet's SIGTERM cannot: docs/kotaemon.md); none mode leaves
+			// the stop to the image.
+			assert.Equal(t, mode == "sidecar", hasContainer(m, "install-health-agent"))
+			if mode == "none" {
+				assert.Nil(t, app.Lifecycle)
+				return
+			}
+			require.NotNil(t, app.Lifecycle)
+			require.NotNil(t, app.Lifecycle.PreStop)
+			require.NotNil(t, app.Lifecycle.PreStop.Exec)
+			assert.Equal(t, []string{"/opt/kotaemon-health/bin/kotaemon-health", "stop", "--config", "/etc/kotaemon-health/config.yaml"},
+				app.Lifecycle.PreStop.Exec.Command)
 		})
 	}
+}
+
+// In sidecar mode a preStop of the user's replaces the chart's; other hooks are kept
+// beside it.
+func TestAUsersPreStopReplacesTheChartsAndOtherHooksAreKept(t *testing.T) {
+	t.Parallel()
+	values := map[string]string{
+		"health.mode": "sidecar",
+		"kotaemon.lifecycle.postStart.exec.command[0]": "/bin/true",
+	}
+	app := container(t, mustRender(t, nil, values), "kotaemon")
+	require.NotNil(t, app.Lifecycle.PostStart)
+	require.NotNil(t, app.Lifecycle.PreStop, "the chart's preStop stays beside a postStart")
+	assert.Equal(t, "stop", app.Lifecycle.PreStop.Exec.Command[1])
+
+	values["kotaemon.lifecycle.preStop.exec.command[0]"] = "/bin/sleep"
+	values["kotaemon.lifecycle.preStop.exec.command[1]"] = "3"
+	app = container(t, mustRender(t, nil, values), "kotaemon")
+	assert.Equal(t, []string{"/bin/sleep", "3"}, app.Lifecycle.PreStop.Exec.Command)
 }
 
 // The app Service carries the app port only, in every mode and with metrics on; metrics
@@ -246,7 +277,7 @@ func TestProductionDefaults(t *testing.T) {
 
 	m = mustRender(t, nil, map[string]string{"health.mode": "sidecar", "health.sidecar.native": "false"})
 	assert.Len(t, deployment(t, m).Spec.Template.Spec.Containers, 2, "kotaemon and the agent as plain containers")
-	assert.Empty(t, deployment(t, m).Spec.Template.Spec.InitContainers)
+	assert.Equal(t, []string{"install-health-agent"}, initNames(deployment(t, m)), "only the installer of the preStop's agent")
 	assert.Empty(t, invariants.Check(m))
 }
 
@@ -356,8 +387,7 @@ func TestNativeSidecarsFallBackToAPlainContainerBefore129(t *testing.T) {
 	require.NoError(t, err)
 	m, err := invariants.Decode([]byte(out))
 	require.NoError(t, err)
-	spec := deployment(t, m).Spec.Template.Spec
-	assert.Empty(t, spec.InitContainers, "no init container on 1.28")
+	assert.Equal(t, []string{"install-health-agent"}, initNames(deployment(t, m)), "no native sidecar on 1.28")
 	agent := container(t, m, "health-agent")
 	assert.Nil(t, agent.RestartPolicy)
 	assert.NotNil(t, agent.ReadinessProbe)
@@ -366,4 +396,13 @@ func TestNativeSidecarsFallBackToAPlainContainerBefore129(t *testing.T) {
 	native := container(t, mustRender(t, nil, map[string]string{"health.mode": "sidecar"}), "health-agent")
 	require.NotNil(t, native.RestartPolicy, "a native sidecar on the pinned version")
 	assert.Equal(t, corev1.ContainerRestartPolicyAlways, *native.RestartPolicy)
+}
+
+// initNames are the names of the pod's init containers, in order.
+func initNames(d *appsv1.Deployment) []string {
+	var names []string
+	for _, c := range d.Spec.Template.Spec.InitContainers {
+		names = append(names, c.Name)
+	}
+	return names
 }

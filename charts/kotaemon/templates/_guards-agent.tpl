@@ -26,8 +26,9 @@
 {{- end -}}
 {{- end -}}
 
-{{- /* PI-14: SIGTERM ends in a clean exit, not a SIGKILL (where the agent stops the app). */ -}}
-{{- if eq $mode.agent "supervise" -}}
+{{- /* PI-14: SIGTERM ends in a clean exit, not a SIGKILL (where the agent stops the app:
+as its supervisor in wrapper mode, from its preStop hook in sidecar mode). */ -}}
+{{- if $mode.agent -}}
 {{- $sh := $v.health.shutdown -}}
 {{- $drain := add (int $sh.drainDelaySeconds) (int $sh.answersTimeoutSeconds) (int $sh.stopTimeoutSeconds) -}}
 {{- if le (int $v.terminationGracePeriodSeconds) $drain -}}

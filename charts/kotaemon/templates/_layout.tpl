@@ -129,21 +129,43 @@ probes:
   liveness: {container: kotaemon, port: health, path: {{ .Values.health.paths.live | quote }}}
 {{- end -}}
 
+{{/*
+The init container that copies the static agent into the health-bin emptyDir (the agent
+image has no shell), for the Kotaemon container to run it: as its supervisor in wrapper
+mode, as its preStop hook in sidecar mode.
+*/}}
+{{- define "kotaemon.agentInstaller" -}}
+{{- $v := .Values -}}
+- name: install-health-agent
+  image: {{ include "kotaemon.agentImage" . }}
+  imagePullPolicy: {{ $v.health.image.pullPolicy }}
+  command: ["/usr/local/bin/kotaemon-health", "install", {{ include "kotaemon.agentBinDir" . | quote }}]
+  resources:
+    {{- toYaml $v.health.resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $v.health.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: health-bin
+      mountPath: {{ include "kotaemon.agentBinDir" . }}
+{{- end -}}
+
+{{- define "kotaemon.agentBinMount" -}}
+- name: health-bin
+  mountPath: {{ include "kotaemon.agentBinDir" . }}
+  readOnly: true
+{{- end -}}
+
+{{- define "kotaemon.agentBinVolume" -}}
+- name: health-bin
+  emptyDir:
+    sizeLimit: 64Mi
+{{- end -}}
+
 {{- define "kotaemon.pod.wrapper" -}}
 {{- $root := .root -}}
 {{- $v := $root.Values -}}
 initContainers:
-  - name: install-health-agent
-    image: {{ include "kotaemon.agentImage" $root }}
-    imagePullPolicy: {{ $v.health.image.pullPolicy }}
-    command: ["/usr/local/bin/kotaemon-health", "install", {{ include "kotaemon.agentBinDir" $root | quote }}]
-    resources:
-      {{- toYaml $v.health.resources | nindent 6 }}
-    securityContext:
-      {{- toYaml $v.health.securityContext | nindent 6 }}
-    volumeMounts:
-      - name: health-bin
-        mountPath: {{ include "kotaemon.agentBinDir" $root }}
+  {{- include "kotaemon.agentInstaller" $root | nindent 2 }}
 app:
   command:
     - {{ include "kotaemon.agentBinDir" $root }}/kotaemon-health
@@ -166,16 +188,12 @@ app:
   env: []
   {{- end }}
   volumeMounts:
-    - name: health-bin
-      mountPath: {{ include "kotaemon.agentBinDir" $root }}
-      readOnly: true
+    {{- include "kotaemon.agentBinMount" $root | nindent 4 }}
     {{- include "kotaemon.agentVolumeMounts" $root | nindent 4 }}
 containers: []
 volumes:
   {{- include "kotaemon.agentVolumes" $root | nindent 2 }}
-  - name: health-bin
-    emptyDir:
-      sizeLimit: 64Mi
+  {{- include "kotaemon.agentBinVolume" $root | nindent 2 }}
 {{- end -}}
 
 {{/*
@@ -184,7 +202,10 @@ readiness probe (a pod is Ready only when all its containers are), so its view o
 app and the dependencies gates traffic. Kotaemon's own liveness and startup probes hit
 the app's async route on the app port. native: an init container with restartPolicy
 Always (Kubernetes >= 1.29), started before Kotaemon and stopped after it; else a plain
-container.
+container. The kubelet signals Kotaemon itself here, and SIGTERM cannot stop it cleanly
+(docs/kotaemon.md), so its preStop hook (`kotaemon-health stop`, installed like wrapper
+mode's agent) does what the supervising agent does: drain delay, answers in flight, then
+health.shutdown.stopSignal.
 */}}
 {{- define "kotaemon.mode.sidecar" -}}
 agent: serve
@@ -209,9 +230,9 @@ older cluster the agent falls back to a plain container, and NOTES say so.
 {{- $native := include "kotaemon.nativeSidecar" $root -}}
 {{- $agent := include "kotaemon.agentContainer" (dict "root" $root "probes" .agentProbes "native" $native) -}}
 initContainers:
+  {{- include "kotaemon.agentInstaller" $root | nindent 2 }}
   {{- if $native }}
   {{- $agent | nindent 2 }}
-  {{- else }} []
   {{- end }}
 app:
   command:
@@ -219,7 +240,16 @@ app:
   ports:
     {{- include "kotaemon.appPort" $root | nindent 4 }}
   env: []
-  volumeMounts: []
+  volumeMounts:
+    {{- include "kotaemon.agentBinMount" $root | nindent 4 }}
+    - name: health-config
+      mountPath: {{ include "kotaemon.agentConfigPath" $root }}
+      subPath: config.yaml
+      readOnly: true
+  lifecycle:
+    preStop:
+      exec:
+        command: [{{ printf "%s/kotaemon-health" (include "kotaemon.agentBinDir" $root) | quote }}, "stop", "--config", {{ include "kotaemon.agentConfigPath" $root | quote }}]
 containers:
   {{- if not $native }}
   {{- $agent | nindent 2 }}
@@ -227,6 +257,7 @@ containers:
   {{- end }}
 volumes:
   {{- include "kotaemon.agentVolumes" $root | nindent 2 }}
+  {{- include "kotaemon.agentBinVolume" $root | nindent 2 }}
 {{- end -}}
 
 {{/*
