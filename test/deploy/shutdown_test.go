@@ -68,9 +68,10 @@ func (r *release) timedLogLines(pod string) []timedLine {
 func serviceURL(path string) string { return "http://" + serviceName + path }
 
 // PB-07 (a). Created: two replicas with external stores (RollingUpdate, maxUnavailable
-// 0), and a client sending a request through the app Service every 100 ms with
-// keep-alive off. Happens: a helm upgrade that changes the pod template replaces both
-// pods. Must hold: not one request fails, before, during or after the rollout.
+// 0), a client sending a request through the app Service every 100 ms with keep-alive
+// off, and a client streaming one answer of streamSeconds after another. Happens: a helm
+// upgrade that changes the pod template replaces both pods. Must hold: not one request
+// fails and not one answer is cut, before, during or after the rollout.
 func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	t.Parallel()
 	r := newRelease(t, "pb07a")
@@ -81,32 +82,70 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	r.awaitRollout(2, podStart+p.startup.Window())
 
 	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
-	kube.Await(t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
-		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, "traffic", "", 5)
-		if err != nil {
-			return false, err.Error()
-		}
-		return kube.AllPrefixed(lines, 5, "OK 200"), strings.Join(lines, "|")
-	})
+	r.createPod(kube.Client("streams", r.im.standin, nil, "-url="+serviceURL(kotaemon.StreamPath(streamSeconds)), "-interval=100ms", "-timeout=60s"))
+	for _, client := range []string{"traffic", "streams"} {
+		kube.Await(t, "the "+client+" client gets answers through the Service", podStart+streamSeconds*time.Second, func(ctx context.Context) (bool, string) {
+			lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, client, "", 1)
+			if err != nil {
+				return false, err.Error()
+			}
+			return kube.AllPrefixed(lines, 1, "OK 200"), strings.Join(lines, "|")
+		})
+	}
 
+	// Lines from before the client's first answers (the node's proxy had no rule for the
+	// Service yet) are not the rollout's.
+	steady := time.Now()
 	r.upgrade(rollout(1))
 	r.awaitRollout(2, 2*(podStart+p.startup.Window()))
 	// Requests keep flowing for a while after the last old pod is gone.
 	time.Sleep(5 * time.Second) // traffic after the rollout, not a wait for a condition
 	r.tl.Mark("traffic-end", "")
 
-	lines := r.logLines("traffic")
-	var failed []string
-	for _, l := range lines {
-		if !strings.HasPrefix(l, "OK 200") {
-			failed = append(failed, l)
+	var lines, failed []string
+	for _, l := range r.timedLogLines("traffic") {
+		if l.at.Before(steady) {
+			continue
+		}
+		lines = append(lines, l.text)
+		if !strings.HasPrefix(l.text, "OK 200") {
+			failed = append(failed, l.text)
 		}
 	}
 	t.Logf("%d requests through the Service during the rollout, %d failed", len(lines), len(failed))
 	r.tl.Mark("requests", fmt.Sprintf("%d sent, %d failed", len(lines), len(failed)))
 	assert.Empty(t, failed, "failed requests during a rolling upgrade")
 	assert.Greater(t, len(lines), 20, "too few requests to show anything")
+
+	// Answers end streamSeconds apart: wait for those that were in flight during the
+	// rollout, and one more.
+	kube.Await(t, "streamed answers during and after the rollout", 4*streamSeconds*time.Second, func(context.Context) (bool, string) {
+		n := 0
+		for _, l := range r.timedLogLines("streams") {
+			if !l.at.Before(steady) {
+				n++
+			}
+		}
+		return n >= 3, fmt.Sprintf("%d answers since the rollout began", n)
+	})
+	var answers, cut []string
+	for _, l := range r.timedLogLines("streams") {
+		if l.at.Before(steady) {
+			continue
+		}
+		answers = append(answers, l.text)
+		if !strings.HasPrefix(l.text, "OK 200 ") || !strings.HasSuffix(l.text, kotaemon.StreamEnd) {
+			cut = append(cut, l.text)
+		}
+	}
+	t.Logf("%d streamed answers during the rollout, %d cut", len(answers), len(cut))
+	assert.Empty(t, cut, "answers cut during a rolling upgrade")
+	assert.GreaterOrEqual(t, len(answers), 3, "too few answers to show anything")
 }
+
+// streamSeconds is how long each of PB-07 (a)'s streamed answers lasts: longer than
+// Gradio's 5 s close, so only the agent's wait lets one in flight at a stop finish.
+const streamSeconds = 8
 
 // awaitRollout waits until the Deployment has exactly n updated, ready pods and no old one.
 func (r *release) awaitRollout(n int32, bound time.Duration) {
@@ -134,10 +173,20 @@ const inFlightSeconds = 12
 // app gets its stop signal, not only SIGKILL, and exits 0 within the grace period; the
 // answer in flight streams to its end (the stand-in dies at once on SIGTERM, as Kotaemon
 // does).
+// In wrapper mode the agent stops the app; in sidecar mode Kotaemon's preStop hook does.
 func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *testing.T) {
 	t.Parallel()
-	r := newRelease(t, "pb07b")
-	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes)
+	for _, mode := range []string{"wrapper", "sidecar"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			pb07b(t, mode)
+		})
+	}
+}
+
+func pb07b(t *testing.T, mode string) {
+	r := newRelease(t, "pb07b-"+mode[:1])
+	r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes)
 	p := probesOf(r.deployment())
 	recordWindows(r.tl, p)
 	old := r.onePod()
