@@ -4,6 +4,7 @@ package kotaemon
 // async routes need no worker, sync routes wait for one.
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -72,7 +73,8 @@ func (s *Standin) startupEvents(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Standin) appID(w http.ResponseWriter, _ *http.Request) {
-	control.WriteJSON(w, http.StatusOK, map[string]string{"app_id": s.id})
+	// Gradio answers the id as a number (docs/kotaemon.md).
+	control.WriteJSON(w, http.StatusOK, map[string]json.Number{"app_id": json.Number(s.id)})
 }
 
 func (s *Standin) root(w http.ResponseWriter, _ *http.Request) {

@@ -18,7 +18,9 @@ const (
 	DefaultAppHost     = "0.0.0.0"
 	DefaultAppPort     = 7860
 	DefaultControlPort = 9090
-	DefaultWorkers     = 4
+	// DefaultWorkers is anyio's default thread limiter, which Gradio's sync routes and
+	// event functions share (docs/kotaemon.md).
+	DefaultWorkers = 40
 	// DefaultDrain is how long Gradio's close waits for its server thread after SIGINT
 	// (docs/kotaemon.md): then the process exits and cuts what is still in flight.
 	DefaultDrain   = 5 * time.Second

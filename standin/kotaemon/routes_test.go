@@ -27,7 +27,7 @@ func TestAppRoutesAnswerLikeGradio(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{RouteAppID, http.StatusOK, `"app_id":"` + appID + `"`},
+		{RouteAppID, http.StatusOK, `"app_id":` + appID + `}`},
 		{RouteRoot, http.StatusOK, "Kotaemon stand-in"},
 		{WorkPath(0), http.StatusOK, "done"},
 		{RouteWork + "?seconds=soon", http.StatusBadRequest, "seconds"},
@@ -61,11 +61,11 @@ func TestAppIDIsNewForEveryProcess(t *testing.T) {
 		r := get(h.bound(t)+RouteAppID, waitLimit)
 		require.NoError(t, r.err)
 		var body struct {
-			AppID string `json:"app_id"`
+			AppID uint64 `json:"app_id"` // a number, as Gradio's
 		}
 		require.NoError(t, json.Unmarshal([]byte(r.body), &body))
-		assert.Equal(t, h.s.State().AppID, body.AppID)
-		ids[body.AppID] = true
+		assert.Equal(t, h.s.State().AppID, strconv.FormatUint(body.AppID, 10))
+		ids[h.s.State().AppID] = true
 		h.stop(t)
 	}
 	assert.Len(t, ids, 2)

@@ -6,7 +6,7 @@ package kotaemon
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -271,10 +271,12 @@ func (s *Standin) Wait() error {
 	return s.err
 }
 
+// newAppID is a process's id as Gradio draws it: a random 64-bit unsigned integer (a
+// JSON number in /app_id), kept as its decimal string.
 func newAppID() (string, error) {
 	b := make([]byte, 8)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("generate app id: %w", err)
 	}
-	return hex.EncodeToString(b), nil
+	return strconv.FormatUint(binary.BigEndian.Uint64(b), 10), nil
 }
