@@ -25,7 +25,7 @@ func (s *Standin) appHandler() http.Handler {
 	mux.Handle("GET "+RouteAppID, s.counted(RouteAppID, s.withWorker(s.appID)))
 	mux.Handle("GET /{$}", s.counted(RouteRoot, s.withWorker(s.root)))
 	mux.Handle("GET "+RouteWork, s.counted(RouteWork, http.HandlerFunc(s.work)))
-	mux.Handle("GET "+RouteStream, s.counted(RouteStream, s.withWorker(s.stream)))
+	mux.Handle("GET "+RouteStream, s.counted(RouteStream, http.HandlerFunc(s.stream)))
 	mux.Handle("/", s.counted(ServedNotFound, http.NotFoundHandler()))
 	return s.tracked(mux)
 }
@@ -109,8 +109,9 @@ func (s *Standin) work(w http.ResponseWriter, r *http.Request) {
 // a second.
 const streamEvery = 250 * time.Millisecond
 
-// stream answers ?seconds=N as a chat answer does in Gradio's queue: server-sent events
-// from a worker, one every streamEvery for N seconds, then StreamEnd. A process that dies
+// stream answers ?seconds=N as a chat answer does in Gradio's queue: server-sent events,
+// queued behind the chat event's concurrency limit, then from a worker one every
+// streamEvery for N seconds, then StreamEnd. A process that dies
 // meanwhile cuts it, and the client sees a body that breaks off.
 func (s *Standin) stream(w http.ResponseWriter, r *http.Request) {
 	secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
@@ -122,6 +123,26 @@ func (s *Standin) stream(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	rc := http.NewResponseController(w)
+	// Gradio answers at once with the answer's place in the queue, then runs it when the
+	// chat event has a free slot, on a worker: a backed-up queue leaves the sync routes
+	// answering.
+	if _, err := io.WriteString(w, "data: queued\n\n"); err != nil || rc.Flush() != nil {
+		return
+	}
+	s.rec.queued(1)
+	select {
+	case s.chat <- struct{}{}:
+		s.rec.queued(-1)
+		defer func() { <-s.chat }()
+	case <-r.Context().Done():
+		s.rec.queued(-1)
+		return
+	}
+	release, err := s.pool.acquire(r.Context())
+	if err != nil {
+		return
+	}
+	defer release()
 	tick := time.NewTicker(streamEvery)
 	defer tick.Stop()
 	for end := time.Now().Add(durationOf(secs)); time.Now().Before(end); {

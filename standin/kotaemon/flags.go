@@ -19,17 +19,19 @@ const Script = "app.py"
 // Environment variables read by ParseOptions. The GRADIO_* pair is what the real image
 // reads; the rest are the stand-in's own (STANDIN_ avoids Kubernetes' service variables).
 const (
-	EnvServerName    = "GRADIO_SERVER_NAME"
-	EnvServerPort    = "GRADIO_SERVER_PORT"
-	EnvControlHost   = "STANDIN_CONTROL_HOST"
-	EnvControlPort   = "STANDIN_CONTROL_PORT"
-	EnvStartup       = "STANDIN_STARTUP"
-	EnvNeverStart    = "STANDIN_NEVER_START"
-	EnvWorkers       = "STANDIN_WORKERS"
-	EnvDrain         = "STANDIN_DRAIN"
-	EnvIgnoreSigterm = "STANDIN_IGNORE_SIGTERM"
-	EnvDataDir       = "STANDIN_DATA_DIR"
-	EnvHealthPort    = "STANDIN_HEALTH_PORT"
+	EnvServerName      = "GRADIO_SERVER_NAME"
+	EnvServerPort      = "GRADIO_SERVER_PORT"
+	EnvControlHost     = "STANDIN_CONTROL_HOST"
+	EnvControlPort     = "STANDIN_CONTROL_PORT"
+	EnvStartup         = "STANDIN_STARTUP"
+	EnvStartupMax      = "STANDIN_STARTUP_MAX"
+	EnvNeverStart      = "STANDIN_NEVER_START"
+	EnvWorkers         = "STANDIN_WORKERS"
+	EnvChatConcurrency = "STANDIN_CHAT_CONCURRENCY"
+	EnvDrain           = "STANDIN_DRAIN"
+	EnvIgnoreSigterm   = "STANDIN_IGNORE_SIGTERM"
+	EnvDataDir         = "STANDIN_DATA_DIR"
+	EnvHealthPort      = "STANDIN_HEALTH_PORT"
 )
 
 // flagEnv pairs each flag with the variable that sets it when the flag is absent.
@@ -39,8 +41,10 @@ var flagEnv = []control.FlagEnv{
 	{Flag: "control-host", Env: EnvControlHost},
 	{Flag: "control-port", Env: EnvControlPort},
 	{Flag: "startup", Env: EnvStartup},
+	{Flag: "startup-max", Env: EnvStartupMax},
 	{Flag: "never-start", Env: EnvNeverStart},
 	{Flag: "workers", Env: EnvWorkers},
+	{Flag: "chat-concurrency", Env: EnvChatConcurrency},
 	{Flag: "drain", Env: EnvDrain},
 	{Flag: "ignore-sigterm", Env: EnvIgnoreSigterm},
 	{Flag: "data-dir", Env: EnvDataDir},
@@ -57,8 +61,10 @@ func ParseOptions(args []string, getenv func(string) string, usage io.Writer) (O
 	fs.StringVar(&o.ControlHost, "control-host", o.ControlHost, "control listen address, empty for all (env "+EnvControlHost+")")
 	fs.IntVar(&o.ControlPort, "control-port", o.ControlPort, "control port, all addresses (env "+EnvControlPort+")")
 	fs.Var((*control.Seconds)(&o.Startup), "startup", "app port stays closed this long, e.g. 30s or 30 (env "+EnvStartup+")")
+	fs.Var((*control.Seconds)(&o.StartupMax), "startup-max", "with it, each start draws its start-up uniformly from startup to this (env "+EnvStartupMax+")")
 	fs.BoolVar(&o.NeverStart, "never-start", o.NeverStart, "never open the app port (env "+EnvNeverStart+")")
 	fs.IntVar(&o.Workers, "workers", o.Workers, "worker pool size for sync routes (env "+EnvWorkers+")")
+	fs.IntVar(&o.ChatConcurrency, "chat-concurrency", o.ChatConcurrency, "streamed answers at once, the rest queue (env "+EnvChatConcurrency+")")
 	fs.Var((*control.Seconds)(&o.Drain), "drain", "bound on finishing in-flight requests after SIGTERM (env "+EnvDrain+")")
 	fs.BoolVar(&o.IgnoreSigterm, "ignore-sigterm", o.IgnoreSigterm, "log SIGTERM/SIGINT and keep running (env "+EnvIgnoreSigterm+")")
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "data volume for the start marker (env "+EnvDataDir+")")

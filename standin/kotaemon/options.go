@@ -8,6 +8,7 @@ import (
 
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"syscall"
 	"time"
@@ -23,8 +24,11 @@ const (
 	DefaultWorkers = 40
 	// DefaultDrain is how long Gradio's close waits for its server thread after SIGINT
 	// (docs/kotaemon.md): then the process exits and cuts what is still in flight.
-	DefaultDrain   = 5 * time.Second
-	DefaultDataDir = "/app/ktem_app_data"
+	DefaultDrain = 5 * time.Second
+	// DefaultChatConcurrency is the concurrency limit Kotaemon gives its chat event:
+	// more answers at once wait in Gradio's queue (docs/kotaemon.md).
+	DefaultChatConcurrency = 20
+	DefaultDataDir         = "/app/ktem_app_data"
 )
 
 // App routes, named as Gradio names them.
@@ -48,17 +52,19 @@ const (
 // Options configure one process start. Zero values are not defaults: start from
 // DefaultOptions (or ParseOptions) and change what a test needs.
 type Options struct {
-	AppHost       string        // GRADIO_SERVER_NAME
-	AppPort       int           // GRADIO_SERVER_PORT; 0 picks a free port (tests)
-	ControlHost   string        // "" listens on all addresses
-	ControlPort   int           // 0 picks a free port (tests)
-	Startup       time.Duration // the app port stays closed this long after start
-	NeverStart    bool          // the app port never opens; the process stays alive
-	Workers       int           // size of the pool that sync routes need
-	Drain         time.Duration // after SIGINT: bound on finishing in-flight requests, as Gradio's close joins its server thread
-	IgnoreSigterm bool          // log SIGTERM/SIGINT and carry on, like `sh` as PID 1
-	DataDir       string        // the volume: start marker and next-start settings
-	HealthPort    int           // > 0: serve /health/live and /health/ready there too, as an image of health.mode=none would
+	AppHost         string        // GRADIO_SERVER_NAME
+	AppPort         int           // GRADIO_SERVER_PORT; 0 picks a free port (tests)
+	ControlHost     string        // "" listens on all addresses
+	ControlPort     int           // 0 picks a free port (tests)
+	Startup         time.Duration // the app port stays closed this long after start
+	StartupMax      time.Duration // > Startup: each start draws its start-up uniformly from [Startup, StartupMax]
+	NeverStart      bool          // the app port never opens; the process stays alive
+	Workers         int           // size of the pool that sync routes need
+	ChatConcurrency int           // streamed answers at once; the rest wait in the queue
+	Drain           time.Duration // after SIGINT: bound on finishing in-flight requests, as Gradio's close joins its server thread
+	IgnoreSigterm   bool          // log SIGTERM/SIGINT and carry on, like `sh` as PID 1
+	DataDir         string        // the volume: start marker and next-start settings
+	HealthPort      int           // > 0: serve /health/live and /health/ready there too, as an image of health.mode=none would
 
 	// Signals replaces SIGTERM/SIGINT from the OS when set, so tests can signal
 	// without signalling the test binary.
@@ -75,12 +81,13 @@ type Options struct {
 // DefaultOptions are the options of a process started with no flags and no environment.
 func DefaultOptions() Options {
 	return Options{
-		AppHost:     DefaultAppHost,
-		AppPort:     DefaultAppPort,
-		ControlPort: DefaultControlPort,
-		Workers:     DefaultWorkers,
-		Drain:       DefaultDrain,
-		DataDir:     DefaultDataDir,
+		AppHost:         DefaultAppHost,
+		AppPort:         DefaultAppPort,
+		ControlPort:     DefaultControlPort,
+		Workers:         DefaultWorkers,
+		ChatConcurrency: DefaultChatConcurrency,
+		Drain:           DefaultDrain,
+		DataDir:         DefaultDataDir,
 	}
 }
 
@@ -99,8 +106,14 @@ func (o Options) Validate() error {
 	if o.Startup < 0 {
 		errs = append(errs, fmt.Errorf("startup: %s is negative", o.Startup))
 	}
+	if o.StartupMax != 0 && o.StartupMax < o.Startup {
+		errs = append(errs, fmt.Errorf("startup-max: %s is below startup %s", o.StartupMax, o.Startup))
+	}
 	if o.Workers < 1 {
 		errs = append(errs, fmt.Errorf("workers: %d, need at least 1", o.Workers))
+	}
+	if o.ChatConcurrency < 1 {
+		errs = append(errs, fmt.Errorf("chat-concurrency: %d, need at least 1", o.ChatConcurrency))
 	}
 	if o.Drain < 0 {
 		errs = append(errs, fmt.Errorf("drain: %s is negative", o.Drain))
@@ -117,6 +130,15 @@ func (o Options) defaultAction(sig syscall.Signal) (survived bool) {
 		return o.raise(sig)
 	}
 	return takeDefaultAction(sig)
+}
+
+// startup is this start's start-up: Startup, or a uniform draw up to StartupMax (real
+// start-ups vary from one start to the next; the advisor and the probes must cope).
+func (o Options) startup() time.Duration {
+	if o.StartupMax <= o.Startup {
+		return o.Startup
+	}
+	return o.Startup + rand.N(o.StartupMax-o.Startup+1)
 }
 
 func (o Options) timer(d time.Duration) <-chan time.Time {

@@ -113,3 +113,30 @@ func TestAStreamedAnswerSendsEventsThenItsEnd(t *testing.T) {
 	require.NoError(t, bad.err)
 	assert.Equal(t, http.StatusBadRequest, bad.code)
 }
+
+// With the chat event's concurrency used up, a further answer waits in the queue (it is
+// told so at once) while the sync routes still answer, and streams once a slot is free:
+// a backed-up queue that /app_id does not show.
+func TestAnswersBeyondTheChatConcurrencyQueueWhileSyncRoutesAnswer(t *testing.T) {
+	t.Parallel()
+	o := testOptions(t)
+	o.ChatConcurrency = 1
+	h := start(t, o)
+	base := h.bound(t)
+	first := getAsync(base+RouteStream+"?seconds=1", waitLimit)
+	h.await(t, "the first answer to stream", func(st State) bool { return st.WorkersBusy == 1 })
+	second := getAsync(base+RouteStream+"?seconds=0.3", waitLimit)
+	h.await(t, "the second answer to queue", func(st State) bool { return st.Queued == 1 })
+
+	id := get(base+RouteAppID, waitLimit)
+	require.NoError(t, id.err)
+	assert.Equal(t, http.StatusOK, id.code, "the queue does not hold the sync routes")
+	assert.Equal(t, 1, h.s.State().WorkersBusy, "a queued answer holds no worker")
+
+	for _, r := range []reply{receive(t, first, "the first answer"), receive(t, second, "the queued answer")} {
+		require.NoError(t, r.err)
+		assert.True(t, strings.HasPrefix(r.body, "data: queued\n\n"), r.body)
+		assert.True(t, strings.HasSuffix(r.body, StreamEnd+"\n\n"), r.body)
+	}
+	assert.Zero(t, h.s.State().Queued)
+}

@@ -39,6 +39,7 @@ type Standin struct {
 	id   string
 	rec  *recorder
 	pool *pool
+	chat chan struct{} // the chat event's concurrency: a slot per streamed answer
 	gate *gate
 
 	startupEventsSeen atomic.Bool
@@ -85,6 +86,7 @@ func Start(ctx context.Context, o Options, log *slog.Logger) (*Standin, error) {
 		log:      log,
 		id:       id,
 		pool:     newPool(o.Workers),
+		chat:     make(chan struct{}, o.ChatConcurrency),
 		gate:     newGate(),
 		serveErr: make(chan error, 2),
 		crash:    make(chan struct{}),
@@ -117,7 +119,7 @@ func (s *Standin) firstState(now time.Time) State {
 	o := s.opts
 	st := State{
 		PID: os.Getpid(), AppID: s.id, StartedAt: now,
-		StartupSeconds: o.Startup.Seconds(), NeverStart: o.NeverStart,
+		StartupSeconds: o.startup().Seconds(), NeverStart: o.NeverStart,
 		IgnoreSigterm: o.IgnoreSigterm, Workers: o.Workers,
 	}
 	m := recordStart(o.DataDir, now, st.PID, s.id)

@@ -91,3 +91,21 @@ func TestStartRejectsOptionsThatCannotWork(t *testing.T) {
 		})
 	}
 }
+
+// With startup-max each start draws its start-up from the range, and they differ: a
+// start-up is a distribution, not a constant.
+func TestEachStartDrawsItsStartupFromTheRange(t *testing.T) {
+	t.Parallel()
+	o := DefaultOptions()
+	o.Startup, o.StartupMax = 20*time.Second, 40*time.Second
+	seen := map[time.Duration]bool{}
+	for range 200 {
+		d := o.startup()
+		require.GreaterOrEqual(t, d, o.Startup)
+		require.LessOrEqual(t, d, o.StartupMax)
+		seen[d] = true
+	}
+	assert.Greater(t, len(seen), 1)
+	o.StartupMax = 0
+	assert.Equal(t, 20*time.Second, o.startup(), "no range: the constant")
+}

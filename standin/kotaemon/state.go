@@ -34,6 +34,7 @@ type State struct {
 	PreviousSigtermAt *time.Time       `json:"previousSigtermAt"`
 	Served            map[string]int64 `json:"served"`   // route -> answered requests
 	InFlight          int64            `json:"inFlight"` // app requests not yet answered
+	Queued            int64            `json:"queued"`   // streamed answers waiting for the chat event's concurrency
 	Now               time.Time        `json:"now"`      // when this state was read: the process clock, to relate its times to another's
 }
 
@@ -88,6 +89,10 @@ func (r *recorder) signalled(at time.Time, sig string) {
 
 func (r *recorder) served(route string) {
 	r.update(func(st *State) { st.Served[route]++ })
+}
+
+func (r *recorder) queued(delta int64) {
+	r.update(func(st *State) { st.Queued += delta })
 }
 
 func (r *recorder) inFlight(delta int64) {
