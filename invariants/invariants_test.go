@@ -25,6 +25,18 @@ func load(t *testing.T, name string) *Manifest {
 	return m
 }
 
+// sidecarAgent is the agent's native sidecar (an init container named health-agent; the
+// installer of the preStop's binary comes before it).
+func sidecarAgent(m *Manifest) *corev1.Container {
+	spec := &m.Deployments[0].Spec.Template.Spec
+	for i := range spec.InitContainers {
+		if spec.InitContainers[i].Name == "health-agent" {
+			return &spec.InitContainers[i]
+		}
+	}
+	return nil
+}
+
 func app(m *Manifest) *corev1.Container {
 	spec := &m.Deployments[0].Spec.Template.Spec
 	for i := range spec.Containers {
@@ -134,14 +146,12 @@ func TestEachInvariantReportsItsOwnViolation(t *testing.T) {
 		}, "PI-14"},
 		{"PI-14 grace on readiness", "prod-wrapper.yaml", func(m *Manifest) { app(m).ReadinessProbe.TerminationGracePeriodSeconds = ptr.To(int64(5)) }, "PI-14"},
 		{"PI-08 sidecar readiness on a container without the agent", "prod-sidecar.yaml", func(m *Manifest) {
-			spec := &m.Deployments[0].Spec.Template.Spec
-			spec.InitContainers[0].Command = []string{"/bin/true"}
+			sidecarAgent(m).Command = []string{"/bin/true"}
 		}, "PI-08"},
 		{"PI-04 sidecar readiness moved to the app", "prod-sidecar.yaml", func(m *Manifest) {
-			spec := &m.Deployments[0].Spec.Template.Spec
-			app(m).ReadinessProbe = spec.InitContainers[0].ReadinessProbe
+			app(m).ReadinessProbe = sidecarAgent(m).ReadinessProbe
 			app(m).ReadinessProbe.HTTPGet.Port = intstr.FromString("http")
-			spec.InitContainers[0].ReadinessProbe = nil
+			sidecarAgent(m).ReadinessProbe = nil
 		}, "PI-04"},
 	}
 	for _, c := range cases {
