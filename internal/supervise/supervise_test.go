@@ -57,6 +57,7 @@ func child(behaviour string) int {
 		}
 	}
 	name, arg, _ := strings.Cut(behaviour, ":")
+	var grandchild *exec.Cmd // group-leader's, waited for before it exits
 	switch name {
 	case "exit":
 		n, _ := strconv.Atoi(arg)
@@ -106,12 +107,15 @@ func child(behaviour string) int {
 		return 0
 	case "group-leader":
 		// Starts a grandchild in its own process group that reports its signals to
-		// KH_OUT.grandchild, then waits like wait-term.
+		// KH_OUT.grandchild, then waits like wait-term; it exits only after the
+		// grandchild (the agent kills what is left of the group once the child is gone,
+		// which on a loaded machine could come before the grandchild's report).
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
 		cmd.Env = append(os.Environ(), childEnv+"=wait-term", "KH_OUT="+os.Getenv("KH_OUT")+".grandchild")
 		if err := cmd.Start(); err != nil {
 			return 1
 		}
+		grandchild = cmd
 		name = "wait-term"
 		fallthrough
 	case "wait-term", "check-ready", "orphan":
@@ -133,6 +137,9 @@ func child(behaviour string) int {
 				continue
 			}
 			if name != "check-ready" {
+				if grandchild != nil {
+					_ = grandchild.Wait()
+				}
 				return 0
 			}
 			// What does the agent's readiness say at the moment we get SIGTERM?
