@@ -89,6 +89,14 @@ func TestADiagnosticsMessageIsReadAsTheKernelLaysItOut(t *testing.T) {
 	assert.Equal(t, uint64(90), got.Received)
 	assert.Zero(t, got.Sent, "bytes sent are unknown before 4.19")
 
+	got, ok = parseMsg(diagMsg(unix.AF_INET, attr(1, 0), attr(inetDiagInfo, receivedOffset+4)), unix.AF_INET, 7860)
+	assert.True(t, ok, "an attribute with no data is stepped over")
+	assert.Zero(t, got.Received, "a counter cut in the middle is not read")
+	got, ok = parseMsg(diagMsg(unix.AF_INET, attr(inetDiagInfo, sentOffset+4)), unix.AF_INET, 7860)
+	assert.True(t, ok)
+	assert.Equal(t, uint64(90), got.Received)
+	assert.Zero(t, got.Sent, "a counter cut in the middle is not read")
+
 	for name, b := range map[string][]byte{
 		"a tcp_info too short":      diagMsg(unix.AF_INET, attr(inetDiagInfo, lastRecvOffset+3)),
 		"no tcp_info":               diagMsg(unix.AF_INET, odd),
