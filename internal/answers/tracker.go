@@ -30,7 +30,7 @@ func (t *Tracker) Observe(now time.Time, conns []Conn) []Conn {
 	seen := make(map[connKey]bool, len(conns))
 	var answering []Conn
 	for _, c := range conns {
-		if c.Remote.Addr().IsLoopback() {
+		if agentsOwn(c) {
 			continue
 		}
 		k := connKey{c.Local, c.Remote}
@@ -57,3 +57,7 @@ func (t *Tracker) Observe(now time.Time, conns []Conn) []Conn {
 	}
 	return answering
 }
+
+// agentsOwn: a connection from loopback is the agent's own probe of the app (or kubectl
+// port-forward), never a client's answer.
+func agentsOwn(c Conn) bool { return c.Remote.Addr().IsLoopback() }

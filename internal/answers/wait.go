@@ -23,7 +23,8 @@ const (
 // (at once when there is no connection at all), or after timeout. list is Established
 // for the app port; tests give their own.
 func Wait(ctx context.Context, list func() ([]Conn, error), timeout time.Duration, log *slog.Logger) Outcome {
-	deadline := time.Now().Add(timeout)
+	begin := time.Now()
+	deadline := begin.Add(timeout)
 	t := NewTracker()
 	var quietSince time.Time
 	tick := time.NewTicker(Every)
@@ -42,9 +43,9 @@ func Wait(ctx context.Context, list func() ([]Conn, error), timeout time.Duratio
 		case quietSince.IsZero():
 			quietSince = now
 		}
-		if counted(conns) == 0 || (!quietSince.IsZero() && now.Sub(quietSince) >= Window) {
+		if n := counted(conns); n == 0 || (!quietSince.IsZero() && now.Sub(quietSince) >= Window) {
 			log.Info("state change", "component", "answers", "from", "waiting", "to", string(Quiet),
-				"connections", counted(conns), "waited", now.Sub(deadline.Add(-timeout)).Round(time.Millisecond).String())
+				"connections", n, "waited", now.Sub(begin).Round(time.Millisecond).String())
 			return Quiet
 		}
 		if !now.Before(deadline) {
@@ -60,11 +61,11 @@ func Wait(ctx context.Context, list func() ([]Conn, error), timeout time.Duratio
 	}
 }
 
-// counted is how many connections are not the agent's own (loopback).
+// counted is how many connections are not the agent's own.
 func counted(conns []Conn) int {
 	n := 0
 	for _, c := range conns {
-		if !c.Remote.Addr().IsLoopback() {
+		if !agentsOwn(c) {
 			n++
 		}
 	}

@@ -277,10 +277,7 @@ func TestServeEndToEnd(t *testing.T) {
 	appAddr, agentAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	app := exec.CommandContext(ctx, self, "app-double")
-	app.Env = append(os.Environ(), "KH_CLI_APP="+appAddr, "GORACE=atexit_sleep_ms=0")
-	require.NoError(t, app.Start())
-	t.Cleanup(func() { _ = app.Process.Kill(); _ = app.Wait() })
+	startAppDouble(ctx, t, self, appAddr)
 
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	cfg := fmt.Sprintf("listen: %q\napp:\n  url: http://%s\ndetails: public\nshutdown:\n  drainDelay: 2s\n", agentAddr, appAddr)
@@ -351,4 +348,13 @@ func TestSuperviseStartsTheCompanion(t *testing.T) {
 	assert.NoError(t, statErr, "the companion ran")
 	assert.Contains(t, stderr.String(), `"component":"companion"`)
 	assert.Contains(t, stderr.String(), `"reason":"companion exited"`)
+}
+
+// startAppDouble runs this test binary as the app double on addr until the test ends.
+func startAppDouble(ctx context.Context, t *testing.T, self, addr string) {
+	t.Helper()
+	app := exec.CommandContext(ctx, self, "app-double")
+	app.Env = append(os.Environ(), "KH_CLI_APP="+addr, "GORACE=atexit_sleep_ms=0")
+	require.NoError(t, app.Start())
+	t.Cleanup(func() { _ = app.Process.Kill(); _ = app.Wait() })
 }

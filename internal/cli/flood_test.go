@@ -29,10 +29,7 @@ func TestFloodShapesNeverFailTheKubeletsProbes(t *testing.T) {
 	appAddr, agentAddr := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	app := exec.CommandContext(ctx, self, "app-double")
-	app.Env = append(os.Environ(), "KH_CLI_APP="+appAddr, "GORACE=atexit_sleep_ms=0")
-	require.NoError(t, app.Start())
-	t.Cleanup(func() { _ = app.Process.Kill(); _ = app.Wait() })
+	startAppDouble(ctx, t, self, appAddr)
 
 	hostile, stopHostile, err := flood.Hostile()
 	require.NoError(t, err)
