@@ -20,11 +20,15 @@ const Path = "/usr/local/bin/standin"
 // 0.11.2): a link to Path, which runs as the Kotaemon stand-in when called by that name.
 const Python = "/app/.venv/bin/python"
 
+// Uvicorn is where the chart's SSO command finds Kotaemon's uvicorn: a link to Path too,
+// which starts the Kotaemon stand-in in SSO shape for `uvicorn sso_app:app`.
+const Uvicorn = "/app/.venv/bin/uvicorn"
+
 // Image is the stand-ins' image. It runs as root like Kotaemon's; the pods of the other
 // stand-ins set their own user.
 var Image = ociimage.Program{
 	Package: "kotaemon-k8s/cmd/standin", Ref: "kotaemon-k8s/standin:test",
-	Path: Path, Links: map[string]string{Python: Path}, Dirs: []string{"/app"}, User: "0:0",
+	Path: Path, Links: map[string]string{Python: Path, Uvicorn: Path}, Dirs: []string{"/app"}, User: "0:0",
 }
 
 // Command is the container command that runs a subcommand with args.

@@ -1,6 +1,7 @@
 // Command standin is every stand-in of the project in one binary (package standin): the
 // first argument names it, or the name it is called by (as /app/.venv/bin/python it is
-// the Kotaemon stand-in, run by the chart's default command like Kotaemon).
+// the Kotaemon stand-in, run by the chart's default command like Kotaemon; as
+// /app/.venv/bin/uvicorn too, for the chart's SSO command).
 package main
 
 import (
@@ -20,6 +21,8 @@ import (
 
 const usage = `usage: standin <app|dependency|client|http-double> [flags]
        python [app.py] [flags]   (the image's /app/.venv/bin/python: the Kotaemon stand-in)
+       uvicorn sso_app:app [--host H] [--port P] [--timeout-graceful-shutdown S]
+                                 (the image's /app/.venv/bin/uvicorn: the stand-in in SSO shape)
 `
 
 func main() {
@@ -31,10 +34,11 @@ func main() {
 	os.Exit(run(sub, args))
 }
 
-// subcommand is the stand-in argv names and its arguments: called as python (the
-// image's /app/.venv/bin/python), the Kotaemon stand-in with every argument.
+// subcommand is the stand-in argv names and its arguments: called as python or uvicorn
+// (the image's /app/.venv/bin/python and uvicorn), the Kotaemon stand-in with every
+// argument.
 func subcommand(argv0 string, args []string) (string, []string, bool) {
-	if filepath.Base(argv0) == "python" {
+	if name := filepath.Base(argv0); name == "python" || name == "uvicorn" {
 		return "app", args, true
 	}
 	if len(args) == 0 {

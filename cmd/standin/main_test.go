@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// The image's python link runs the Kotaemon stand-in with the chart's default command;
+// The image's python and uvicorn links run the Kotaemon stand-in with the chart's default command;
 // the binary's own name takes the subcommand first.
 func TestTheNameOrTheFirstArgumentChoosesTheStandin(t *testing.T) {
 	t.Parallel()
@@ -19,6 +19,7 @@ func TestTheNameOrTheFirstArgumentChoosesTheStandin(t *testing.T) {
 	}{
 		{"/app/.venv/bin/python", []string{"app.py"}, "app", []string{"app.py"}, true},
 		{"/app/.venv/bin/python", []string{"--startup=8s"}, "app", []string{"--startup=8s"}, true},
+		{"/app/.venv/bin/uvicorn", []string{"sso_app:app", "--port", "7860"}, "app", []string{"sso_app:app", "--port", "7860"}, true},
 		{"/usr/local/bin/standin", []string{"dependency", "--listen=:11434"}, "dependency", []string{"--listen=:11434"}, true},
 		{"/usr/local/bin/standin", []string{"client"}, "client", []string{}, true},
 		{"/usr/local/bin/standin", nil, "", nil, false},

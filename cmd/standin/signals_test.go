@@ -16,33 +16,44 @@ import (
 )
 
 // runAsApp: the test binary re-executed as the Kotaemon stand-in (a real process, so a
-// real default action).
-const runAsApp = "STANDIN_TEST_RUN_APP"
+// real default action), with the command line the chart gives Kotaemon: "python" for
+// `python app.py`, "sso" for `uvicorn sso_app:app` (its port from ssoPort).
+const (
+	runAsApp = "STANDIN_TEST_RUN_APP"
+	ssoPort  = "STANDIN_TEST_SSO_PORT"
+)
 
 func TestMain(m *testing.M) {
-	if os.Getenv(runAsApp) != "" {
+	switch os.Getenv(runAsApp) {
+	case "python":
 		os.Exit(run("app", []string{"app.py"}))
+	case "sso":
+		os.Exit(run("app", []string{"sso_app:app", "--host", "127.0.0.1", "--port", os.Getenv(ssoPort)}))
 	}
 	os.Exit(m.Run())
 }
 
 // The Kotaemon stand-in as a real process, not PID 1: SIGTERM kills it by the signal,
-// as it kills `python app.py`; SIGINT closes it and it exits 0.
+// as it kills `python app.py` (and as uvicorn's re-raise does after its graceful stop
+// in SSO shape); SIGINT closes it and it exits 0.
 func TestTheStandinProcessDiesBySigtermAndExitsZeroOnSigint(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
+		shape    string
 		sig      syscall.Signal
 		signaled bool
 		code     int
 	}{
-		{syscall.SIGTERM, true, -1},
-		{syscall.SIGINT, false, 0},
+		{"python", syscall.SIGTERM, true, -1},
+		{"python", syscall.SIGINT, false, 0},
+		{"sso", syscall.SIGTERM, true, -1},
+		{"sso", syscall.SIGINT, false, 0},
 	} {
-		t.Run(tc.sig.String(), func(t *testing.T) {
+		t.Run(tc.shape+"/"+tc.sig.String(), func(t *testing.T) {
 			t.Parallel()
 			app, control := freePort(t), freePort(t)
 			cmd := exec.Command(os.Args[0])
-			cmd.Env = append(os.Environ(), runAsApp+"=1", "GRADIO_SERVER_NAME=127.0.0.1",
+			cmd.Env = append(os.Environ(), runAsApp+"="+tc.shape, ssoPort+"="+strconv.Itoa(app), "GRADIO_SERVER_NAME=127.0.0.1",
 				"GRADIO_SERVER_PORT="+strconv.Itoa(app), "STANDIN_CONTROL_HOST=127.0.0.1",
 				"STANDIN_CONTROL_PORT="+strconv.Itoa(control), "STANDIN_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
 			require.NoError(t, cmd.Start())

@@ -3,7 +3,8 @@
 // connections) and prints one line per attempt: "OK <status> <body>" or "ERR <error>"
 // (also when the body breaks off after the status).
 // Once (no -interval) it exits 1 when the last attempt failed; -retry-for tries again a
-// request that got no answer.
+// request that got no answer. -login first GETs a URL that hands out a session cookie
+// (the Kotaemon stand-in's OAuth callback in SSO shape), which every request then sends.
 package client
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"strings"
 	"time"
 )
@@ -30,13 +32,22 @@ func Run(args []string, out io.Writer) int {
 	timeout := fs.Duration("timeout", 2*time.Second, "timeout of one attempt")
 	maxBody := fs.Int64("max-body", 1024, "bytes of the body printed")
 	retryFor := fs.Duration("retry-for", 0, "without -interval: retry a failed attempt every 200ms for this long (a Service the node's proxy has not programmed yet refuses or drops connections)")
+	login := fs.String("login", "", "URL to GET first for a session cookie (redirects followed), with -retry-for's retries")
 	var hs headers
 	fs.Var(&hs, "header", `request header "Name: value" (repeatable)`)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: *timeout}
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		fmt.Fprintln(out, "ERR", err)
+		return 1
+	}
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: *timeout, Jar: jar}
 	deadline := time.Now().Add(*retryFor)
+	if *login != "" && !logIn(out, client, *login, deadline) {
+		return 1
+	}
 	for {
 		answered, err := get(out, client, *url, hs, *maxBody)
 		if *interval == 0 {
@@ -52,6 +63,28 @@ func Run(args []string, out io.Writer) int {
 			continue
 		}
 		time.Sleep(*interval)
+	}
+}
+
+// logIn GETs url until it answers 2xx (a connection that cannot open yet is tried again
+// until deadline); the session cookie stays in client's jar. It prints only a failure.
+func logIn(out io.Writer, client *http.Client, url string, deadline time.Time) bool {
+	for {
+		resp, err := client.Get(url)
+		if err == nil {
+			_, _ = io.Copy(io.Discard, resp.Body)
+			_ = resp.Body.Close()
+			if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+				return true
+			}
+			fmt.Fprintln(out, "ERR login", resp.StatusCode)
+			return false
+		}
+		if time.Now().After(deadline) {
+			fmt.Fprintln(out, "ERR login", err)
+			return false
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }
 

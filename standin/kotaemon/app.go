@@ -27,6 +27,9 @@ func (s *Standin) appHandler() http.Handler {
 	mux.Handle("GET "+RouteWork, s.counted(RouteWork, http.HandlerFunc(s.work)))
 	mux.Handle("GET "+RouteStream, s.counted(RouteStream, http.HandlerFunc(s.stream)))
 	mux.Handle("/", s.counted(ServedNotFound, http.NotFoundHandler()))
+	if s.opts.SSO {
+		return s.tracked(s.ssoRoutes(mux))
+	}
 	return s.tracked(mux)
 }
 

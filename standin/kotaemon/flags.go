@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -70,13 +71,28 @@ func ParseOptions(args []string, getenv func(string) string, usage io.Writer) (O
 	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "data volume for the start marker (env "+EnvDataDir+")")
 	fs.IntVar(&o.HealthPort, "health-port", o.HealthPort, "also serve /health/live and /health/ready on this port, 0 for none (env "+EnvHealthPort+")")
 
-	if err := control.SetFromEnv(fs, getenv, flagEnv); err != nil {
-		return Options{}, err
-	}
+	// uvicorn's flags, for the SSO entrypoint's command line.
+	fs.StringVar(&o.AppHost, "host", o.AppHost, "SSO shape: uvicorn's listen address")
+	fs.IntVar(&o.AppPort, "port", o.AppPort, "SSO shape: uvicorn's port")
+	fs.Var((*control.Seconds)(&o.GracefulTimeout), "timeout-graceful-shutdown", "SSO shape: after the stop signal, cut open connections after this long (0: wait for all)")
+	var forwarded string
+	fs.StringVar(&forwarded, "forwarded-allow-ips", "", "SSO shape: accepted and ignored (the stand-in builds no URL from a proxy's headers)")
+
+	envs := flagEnv
+	switch {
 	// The chart runs Kotaemon as `<venv>/bin/python app.py`: the image puts the stand-in
 	// where that interpreter is, and the script's name comes first, as to python.
-	if len(args) > 0 && args[0] == Script {
+	case len(args) > 0 && args[0] == Script:
 		args = args[1:]
+	// ... or, in SSO mode, as `<venv>/bin/uvicorn sso_app:app --host … --port …`. uvicorn
+	// reads no GRADIO variable: without --host and --port it takes its own defaults.
+	case len(args) > 0 && args[0] == SSOApp:
+		args = args[1:]
+		o.SSO, o.AppHost, o.AppPort = true, UvicornDefaultHost, UvicornDefaultPort
+		envs = withoutFlags(flagEnv, "server-name", "server-port")
+	}
+	if err := control.SetFromEnv(fs, getenv, envs); err != nil {
+		return Options{}, err
 	}
 	if err := fs.Parse(args); err != nil {
 		return Options{}, err
@@ -90,4 +106,15 @@ func ParseOptions(args []string, getenv func(string) string, usage io.Writer) (O
 // durationOf is a number of seconds as a duration.
 func durationOf(secs float64) time.Duration {
 	return time.Duration(secs * float64(time.Second))
+}
+
+// withoutFlags is envs less the pairs of the named flags.
+func withoutFlags(envs []control.FlagEnv, flags ...string) []control.FlagEnv {
+	var out []control.FlagEnv
+	for _, fe := range envs {
+		if !slices.Contains(flags, fe.Flag) {
+			out = append(out, fe)
+		}
+	}
+	return out
 }

@@ -53,6 +53,21 @@ func TestParseOptions(t *testing.T) {
 		{name: "run as the chart runs Kotaemon: python app.py", args: []string{"app.py"}, want: func(*Options) {}},
 		{name: "the script, then flags, as python takes them", args: []string{"app.py", "--workers=2"}, want: func(o *Options) { o.Workers = 2 }},
 		{name: "the script and more", args: []string{"app.py", "serve"}, wantErr: "unexpected arguments: serve"},
+		{
+			name: "the chart's SSO command: uvicorn's flags, GRADIO variables ignored as uvicorn ignores them",
+			env:  map[string]string{EnvServerName: "10.0.0.1", EnvServerPort: "9999", EnvWorkers: "3"},
+			args: []string{SSOApp, "--host", "0.0.0.0", "--port", "7860", "--timeout-graceful-shutdown", "5", "--forwarded-allow-ips", "*"},
+			want: func(o *Options) {
+				o.SSO, o.AppHost, o.AppPort, o.GracefulTimeout, o.Workers = true, "0.0.0.0", 7860, 5*time.Second, 3
+			},
+		},
+		{
+			name: "SSO without --host and --port: uvicorn's defaults",
+			env:  map[string]string{EnvServerName: "0.0.0.0", EnvServerPort: "7860"},
+			args: []string{SSOApp},
+			want: func(o *Options) { o.SSO, o.AppHost, o.AppPort = true, UvicornDefaultHost, UvicornDefaultPort },
+		},
+		{name: "negative graceful timeout", args: []string{SSOApp, "--timeout-graceful-shutdown=-1"}, wantErr: "negative"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

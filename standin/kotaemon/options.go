@@ -31,6 +31,19 @@ const (
 	DefaultDataDir         = "/app/ktem_app_data"
 )
 
+// The SSO entrypoint's shape (docs/kotaemon.md, "SSO mode"): launch.sh runs
+// `uvicorn sso_app:app --host … --port …`, and uvicorn reads neither GRADIO variable.
+const (
+	SSOApp = "sso_app:app"
+	// SSOMount is where sso_app mounts Gradio: its routes move under it.
+	SSOMount = "/app"
+	// uvicorn's own defaults, for a command line that gives no --host or --port.
+	UvicornDefaultHost = "127.0.0.1"
+	UvicornDefaultPort = 8000
+	// SessionCookie is Starlette's SessionMiddleware cookie, which gradiologin's gate reads.
+	SessionCookie = "session"
+)
+
 // App routes, named as Gradio names them.
 const (
 	RouteStartupEvents = "/startup-events"
@@ -40,6 +53,11 @@ const (
 	RouteStream        = "/stream" // a chat answer: server-sent events, as Gradio's queue streams them
 	// ServedNotFound is the key under which State.Served counts 404 answers.
 	ServedNotFound = "(not found)"
+	// SSO shape only: the login page, the OAuth callback (the stand-in logs anyone in),
+	// and the key under which State.Served counts the gate's redirects to /login.
+	RouteLogin          = "/login"
+	RouteAuth           = "/auth/"
+	ServedLoginRedirect = "(redirected to /login)"
 )
 
 // Control routes, on the control port only.
@@ -65,6 +83,13 @@ type Options struct {
 	IgnoreSigterm   bool          // log SIGTERM/SIGINT and carry on, like `sh` as PID 1
 	DataDir         string        // the volume: start marker and next-start settings
 	HealthPort      int           // > 0: serve /health/live and /health/ready there too, as an image of health.mode=none would
+	// SSO is the shape of `uvicorn sso_app:app`: Gradio under SSOMount behind a login
+	// gate, and uvicorn's stop (graceful on SIGTERM and SIGINT alike).
+	SSO bool
+	// GracefulTimeout is uvicorn's --timeout-graceful-shutdown in SSO shape: after the
+	// stop signal it waits this long for open connections, then cuts them; 0 waits for
+	// every one, as uvicorn does without the flag.
+	GracefulTimeout time.Duration
 
 	// Signals replaces SIGTERM/SIGINT from the OS when set, so tests can signal
 	// without signalling the test binary.
@@ -114,6 +139,9 @@ func (o Options) Validate() error {
 	}
 	if o.ChatConcurrency < 1 {
 		errs = append(errs, fmt.Errorf("chat-concurrency: %d, need at least 1", o.ChatConcurrency))
+	}
+	if o.GracefulTimeout < 0 {
+		errs = append(errs, fmt.Errorf("timeout-graceful-shutdown: %s is negative", o.GracefulTimeout))
 	}
 	if o.Drain < 0 {
 		errs = append(errs, fmt.Errorf("drain: %s is negative", o.Drain))

@@ -42,6 +42,8 @@ type Standin struct {
 	chat chan struct{} // the chat event's concurrency: a slot per streamed answer
 	gate *gate
 
+	sessions sessions // SSO shape: the session cookies handed out
+
 	startupEventsSeen atomic.Bool
 
 	app       *http.Server
@@ -120,7 +122,7 @@ func (s *Standin) firstState(now time.Time) State {
 	st := State{
 		PID: os.Getpid(), AppID: s.id, StartedAt: now,
 		StartupSeconds: o.startup().Seconds(), NeverStart: o.NeverStart,
-		IgnoreSigterm: o.IgnoreSigterm, Workers: o.Workers,
+		IgnoreSigterm: o.IgnoreSigterm, Workers: o.Workers, SSO: o.SSO,
 	}
 	m := recordStart(o.DataDir, now, st.PID, s.id)
 	st.MarkerFound, st.Starts, st.PreviousSigtermAt = m.found, m.starts, m.previousSigterm
@@ -170,6 +172,11 @@ func (s *Standin) lifecycle(ctx context.Context, sigs <-chan os.Signal) error {
 			if s.opts.IgnoreSigterm {
 				s.log.Info("sigterm ignored", "signal", name)
 				continue
+			}
+			if s.opts.SSO {
+				// uvicorn on the main thread handles both signals itself.
+				s.log.Info("sigterm", "signal", name, "action", "uvicorn: graceful shutdown", "timeout", s.opts.GracefulTimeout.String())
+				return s.uvicornStop(sig, sigs)
 			}
 			if sig == syscall.SIGTERM {
 				// Kotaemon installs no handler and Gradio switches uvicorn's off: SIGTERM

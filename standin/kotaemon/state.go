@@ -19,6 +19,7 @@ type State struct {
 	StartupSeconds float64    `json:"startupSeconds"` // configured delay of this start
 	NeverStart     bool       `json:"neverStart"`     // this start never opens the app port
 	IgnoreSigterm  bool       `json:"ignoreSigterm"`  // SIGTERM/SIGINT are logged and ignored
+	SSO            bool       `json:"sso"`            // the SSO entrypoint's shape: Gradio under /app behind a login
 	Fault          Fault      `json:"fault"`          // none, deadlock, exhaust or crash
 	Workers        int        `json:"workers"`        // pool size
 	WorkersBusy    int        `json:"workersBusy"`    // workers held by requests (not by exhaust)
