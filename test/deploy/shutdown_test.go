@@ -174,19 +174,40 @@ const inFlightSeconds = 12
 // answer in flight streams to its end (the stand-in dies at once on SIGTERM, as Kotaemon
 // does).
 // In wrapper mode the agent stops the app; in sidecar mode Kotaemon's preStop hook does.
+// With kotaemon.sso.enabled the stand-in runs in the SSO entrypoint's shape (uvicorn:
+// Gradio under /app behind a login, graceful on either signal): the agent's routes and
+// the client's answer go where that shape serves them.
 func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *testing.T) {
 	t.Parallel()
-	for _, mode := range []string{"wrapper", "sidecar"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range []struct {
+		name, mode string
+		sso        bool
+	}{
+		{"wrapper", "wrapper", false},
+		{"sidecar", "sidecar", false},
+		{"wrapper-sso", "wrapper", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			pb07b(t, mode)
+			pb07b(t, tc.name, tc.mode, tc.sso)
 		})
 	}
 }
 
-func pb07b(t *testing.T, mode string) {
-	r := newRelease(t, "pb07b-"+mode[:1])
-	r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes)
+// ssoLayer runs Kotaemon's SSO entrypoint (the chart's default SSO command, which the
+// stand-in image links to the stand-in).
+var ssoLayer = parseLayer("kotaemon:\n  sso:\n    enabled: true\n")
+
+func pb07b(t *testing.T, name, mode string, sso bool) {
+	r := newRelease(t, "pb07b-"+name)
+	layers := []layer{imagesLayer(r.im), standinLayer(mode, 8000), fastProbes}
+	// The answer and, in SSO shape, the session it needs: the stand-in's OAuth callback.
+	answer, login := serviceURL(kotaemon.StreamPath(inFlightSeconds)), ""
+	if sso {
+		layers = append(layers, ssoLayer)
+		answer, login = serviceURL(kotaemon.SSOMount+kotaemon.StreamPath(inFlightSeconds)), serviceURL(kotaemon.RouteAuth+"standin")
+	}
+	r.install(nil, layers...)
 	p := probesOf(r.deployment())
 	recordWindows(r.tl, p)
 	old := r.onePod()
@@ -206,12 +227,15 @@ func pb07b(t *testing.T, mode string) {
 
 	// The EndpointSlice is ready before every node's proxy routes the Service: the client
 	// retries a connection that cannot open until it does.
-	r.createPod(kube.Client("inflight", r.im.standin, nil, "-url="+serviceURL(kotaemon.StreamPath(inFlightSeconds)), "-timeout=60s", "-retry-for="+proxySync.String()))
+	r.createPod(kube.Client("inflight", r.im.standin, nil, "-url="+answer, "-login="+login, "-timeout=60s", "-retry-for="+proxySync.String()))
 	kube.Await(t, "the request is in flight", podStart, func(ctx context.Context) (bool, string) {
 		st, err := r.state(ctx, old)
 		if err != nil {
 			return false, err.Error()
 		}
+		require.Equal(t, sso, st.SSO, "the stand-in runs in the entrypoint's shape")
+		// The agent asks only routes that answer: none of its requests met the login gate.
+		require.Zero(t, st.Served[kotaemon.ServedLoginRedirect], "requests redirected to the login")
 		return st.InFlight >= 1, fmt.Sprintf("in flight: %d", st.InFlight)
 	})
 

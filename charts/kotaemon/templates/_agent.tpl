@@ -8,6 +8,7 @@ they go in the pod is the mode's layout (_layout.tpl).
 {{- $v := .Values -}}
 {{- $h := $v.health -}}
 {{- $authDir := include "kotaemon.agentAuthDir" . -}}
+{{- $routes := include "kotaemon.appRoutes" . | fromYaml -}}
 listen: ":{{ int $h.port }}"
 paths:
   live: {{ $h.paths.live | quote }}
@@ -16,10 +17,10 @@ paths:
 app:
   url: "http://127.0.0.1:{{ int $v.kotaemon.port }}"
   live:
-    path: {{ $v.kotaemon.routes.live | quote }}
+    path: {{ $routes.live | quote }}
     timeout: {{ include "kotaemon.agentLiveTimeoutMs" . }}ms
   ready:
-    path: {{ $v.kotaemon.routes.ready | quote }}
+    path: {{ $routes.ready | quote }}
     timeout: {{ include "kotaemon.agentReadyTimeoutMs" . }}ms
 shutdown:
   drainDelay: {{ int $h.shutdown.drainDelaySeconds }}s

@@ -60,13 +60,19 @@ server-side apply, and the chart's would silently win).
 */}}
 {{- define "kotaemon.ollamaEnv" -}}
 {{- $v := .Values -}}
-{{- $given := keys ($v.kotaemon.env | default dict) -}}
-{{- range ($v.kotaemon.extraEnv | default list) }}{{ $given = append $given .name }}{{ end -}}
+{{- $given := include "kotaemon.userEnvNames" . | fromYamlArray -}}
 {{- $port := int $v.kotaemon.ollama.port -}}
 {{- $out := list -}}
 {{- if not (has "OLLAMA_HOST" $given) }}{{ $out = append $out (dict "name" "OLLAMA_HOST" "value" (printf "127.0.0.1:%d" $port)) }}{{ end -}}
 {{- if not (has "KH_OLLAMA_URL" $given) }}{{ $out = append $out (dict "name" "KH_OLLAMA_URL" "value" (printf "http://127.0.0.1:%d/v1/" $port)) }}{{ end -}}
 {{- toYaml $out -}}
+{{- end -}}
+
+{{/* The names of the variables the user gives Kotaemon (kotaemon.env, kotaemon.extraEnv). */}}
+{{- define "kotaemon.userEnvNames" -}}
+{{- $names := keys (.Values.kotaemon.env | default dict) -}}
+{{- range (.Values.kotaemon.extraEnv | default list) }}{{ $names = append $names .name }}{{ end -}}
+{{- toYaml $names -}}
 {{- end -}}
 
 {{/*
@@ -116,7 +122,7 @@ securityContext:
 {{/*
 wrapper (default): the agent is PID 1 of the Kotaemon container. An init container copies
 the static agent into an emptyDir (the agent image has no shell); the Kotaemon container
-runs `kotaemon-health supervise -- <kotaemon.command>`, so the agent forwards signals,
+runs `kotaemon-health supervise -- <Kotaemon's command>` (_entrypoint.tpl), so the agent forwards signals,
 reaps children and serves the health port of the very container the kubelet restarts.
 Every probe targets the agent.
 */}}
@@ -177,7 +183,7 @@ app:
     - {{ toJson $v.kotaemon.ollama.command | quote }}
     {{- end }}
     - --
-    {{- toYaml $v.kotaemon.command | nindent 4 }}
+    {{- include "kotaemon.appCommand" $root | nindent 4 }}
   ports:
     {{- include "kotaemon.appPort" $root | nindent 4 }}
     {{- include "kotaemon.healthPort" $root | nindent 4 }}
@@ -211,9 +217,9 @@ health.shutdown.stopSignal.
 agent: serve
 ports: {kotaemon: [http], health-agent: [health]}
 probes:
-  startup: {container: kotaemon, port: http, path: {{ .Values.kotaemon.routes.live | quote }}}
+  startup: {container: kotaemon, port: http, path: {{ (include "kotaemon.appRoutes" . | fromYaml).live | quote }}}
   readiness: {container: health-agent, port: health, path: {{ .Values.health.paths.ready | quote }}}
-  liveness: {container: kotaemon, port: http, path: {{ .Values.kotaemon.routes.live | quote }}}
+  liveness: {container: kotaemon, port: http, path: {{ (include "kotaemon.appRoutes" . | fromYaml).live | quote }}}
 {{- end -}}
 
 {{/*
@@ -236,7 +242,7 @@ initContainers:
   {{- end }}
 app:
   command:
-    {{- toYaml $v.kotaemon.command | nindent 4 }}
+    {{- include "kotaemon.appCommand" $root | nindent 4 }}
   ports:
     {{- include "kotaemon.appPort" $root | nindent 4 }}
   env: []
@@ -278,7 +284,7 @@ probes:
 initContainers: []
 app:
   command:
-    {{- toYaml $root.Values.kotaemon.command | nindent 4 }}
+    {{- include "kotaemon.appCommand" $root | nindent 4 }}
   ports:
     {{- include "kotaemon.appPort" $root | nindent 4 }}
     {{- include "kotaemon.healthPort" $root | nindent 4 }}
