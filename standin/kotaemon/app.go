@@ -26,6 +26,7 @@ func (s *Standin) appHandler() http.Handler {
 	mux.Handle("GET /{$}", s.counted(RouteRoot, s.withWorker(s.root)))
 	mux.Handle("GET "+RouteWork, s.counted(RouteWork, http.HandlerFunc(s.work)))
 	mux.Handle("GET "+RouteStream, s.counted(RouteStream, http.HandlerFunc(s.stream)))
+	mux.Handle("GET "+RouteHeartbeat+"{session}", s.counted(RouteHeartbeat, http.HandlerFunc(s.heartbeat)))
 	mux.Handle("/", s.counted(ServedNotFound, http.NotFoundHandler()))
 	if s.opts.SSO {
 		return s.tracked(s.ssoRoutes(mux))
@@ -159,6 +160,35 @@ func (s *Standin) stream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	_, _ = io.WriteString(w, StreamEnd+"\n\n")
+}
+
+// heartbeat is an open browser tab's stream, as Gradio serves it: a sync handler (a
+// worker, briefly) whose stream sends "data: ALIVE" at once and then every
+// HeartbeatEvery, and never ends by itself. Nothing but the server's stop or the tab
+// closing ends it: Gradio's SIGINT path never sets the event that would.
+func (s *Standin) heartbeat(w http.ResponseWriter, r *http.Request) {
+	release, err := s.pool.acquire(r.Context())
+	if err != nil {
+		return
+	}
+	release()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	rc := http.NewResponseController(w)
+	s.rec.tabs(1)
+	defer s.rec.tabs(-1)
+	tick := time.NewTicker(s.opts.HeartbeatEvery)
+	defer tick.Stop()
+	for {
+		if _, err := io.WriteString(w, "data: ALIVE\n\n"); err != nil || rc.Flush() != nil {
+			return
+		}
+		select {
+		case <-tick.C:
+		case <-r.Context().Done():
+			return
+		}
+	}
 }
 
 // answerWriter notes whether anything reached the client.

@@ -26,6 +26,11 @@ func WorkPath(seconds int) string {
 	return RouteWork + "?seconds=" + strconv.Itoa(seconds)
 }
 
+// HeartbeatPath is the path of an open browser tab's heartbeat stream for session.
+func HeartbeatPath(session string) string {
+	return RouteHeartbeat + session
+}
+
 // StreamPath is the path and query of a chat-like answer streamed for seconds.
 func StreamPath(seconds int) string {
 	return RouteStream + "?seconds=" + strconv.Itoa(seconds)

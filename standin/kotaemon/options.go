@@ -28,6 +28,9 @@ const (
 	// DefaultChatConcurrency is the concurrency limit Kotaemon gives its chat event:
 	// more answers at once wait in Gradio's queue (docs/kotaemon.md).
 	DefaultChatConcurrency = 20
+	// DefaultHeartbeatEvery is how often Gradio's /heartbeat stream of an open tab sends
+	// an event (docs/kotaemon.md).
+	DefaultHeartbeatEvery = 15 * time.Second
 	DefaultDataDir         = "/app/ktem_app_data"
 )
 
@@ -51,6 +54,8 @@ const (
 	RouteRoot          = "/"
 	RouteWork          = "/work"
 	RouteStream        = "/stream" // a chat answer: server-sent events, as Gradio's queue streams them
+	// RouteHeartbeat is an open browser tab's stream (GET /heartbeat/<session>).
+	RouteHeartbeat = "/heartbeat/"
 	// ServedNotFound is the key under which State.Served counts 404 answers.
 	ServedNotFound = "(not found)"
 	// SSO shape only: the login page, the OAuth callback (the stand-in logs anyone in),
@@ -91,6 +96,9 @@ type Options struct {
 	// every one, as uvicorn does without the flag.
 	GracefulTimeout time.Duration
 
+	// HeartbeatEvery is the gap between an open tab's heartbeat events (Gradio: 15 s).
+	HeartbeatEvery time.Duration
+
 	// Signals replaces SIGTERM/SIGINT from the OS when set, so tests can signal
 	// without signalling the test binary.
 	Signals <-chan os.Signal
@@ -113,6 +121,7 @@ func DefaultOptions() Options {
 		ChatConcurrency: DefaultChatConcurrency,
 		Drain:           DefaultDrain,
 		DataDir:         DefaultDataDir,
+		HeartbeatEvery:  DefaultHeartbeatEvery,
 	}
 }
 
@@ -142,6 +151,9 @@ func (o Options) Validate() error {
 	}
 	if o.GracefulTimeout < 0 {
 		errs = append(errs, fmt.Errorf("timeout-graceful-shutdown: %s is negative", o.GracefulTimeout))
+	}
+	if o.HeartbeatEvery <= 0 {
+		errs = append(errs, fmt.Errorf("heartbeat every: %s, need more than 0", o.HeartbeatEvery))
 	}
 	if o.Drain < 0 {
 		errs = append(errs, fmt.Errorf("drain: %s is negative", o.Drain))

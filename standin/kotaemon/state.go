@@ -36,6 +36,7 @@ type State struct {
 	Served            map[string]int64 `json:"served"`   // route -> answered requests
 	InFlight          int64            `json:"inFlight"` // app requests not yet answered
 	Queued            int64            `json:"queued"`   // streamed answers waiting for the chat event's concurrency
+	Tabs              int64            `json:"tabs"`     // open /heartbeat streams (one per browser tab), counted in InFlight too
 	Now               time.Time        `json:"now"`      // when this state was read: the process clock, to relate its times to another's
 }
 
@@ -94,6 +95,10 @@ func (r *recorder) served(route string) {
 
 func (r *recorder) queued(delta int64) {
 	r.update(func(st *State) { st.Queued += delta })
+}
+
+func (r *recorder) tabs(delta int64) {
+	r.update(func(st *State) { st.Tabs += delta })
 }
 
 func (r *recorder) inFlight(delta int64) {
