@@ -31,7 +31,7 @@ const (
 	// DefaultHeartbeatEvery is how often Gradio's /heartbeat stream of an open tab sends
 	// an event (docs/kotaemon.md).
 	DefaultHeartbeatEvery = 15 * time.Second
-	DefaultDataDir         = "/app/ktem_app_data"
+	DefaultDataDir        = "/app/ktem_app_data"
 )
 
 // The SSO entrypoint's shape (docs/kotaemon.md, "SSO mode"): launch.sh runs

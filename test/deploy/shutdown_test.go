@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
@@ -163,16 +164,28 @@ func (r *release) awaitRollout(n int32, bound time.Duration) {
 
 // inFlightSeconds is how long PB-07 (b)'s answer streams: longer than the agent's drain
 // delay and Gradio's 5 s close together, so only the agent's wait for answers in flight
-// lets it finish; shorter than that wait (fastProbes).
+// lets it finish; far shorter than that wait (pb07bStop), so a wait that ran to its
+// timeout shows.
 const inFlightSeconds = 12
 
-// PB-07 (b). Created: one replica (Recreate) with fast probes, and a chat-like answer
-// streaming through the Service for inFlightSeconds. Happens: a helm upgrade
+// pb07bStop gives the wait for answers 30 s (and the grace period what that needs), well
+// past the answer in flight: the stop must follow the answer's end, not the timeout.
+var pb07bStop = parseLayer("terminationGracePeriodSeconds: 45\nhealth:\n  shutdown: {answersTimeoutSeconds: 30}\n")
+
+// quietSlack is what may pass between the answer's end and the app's stop signal: the
+// agent's quiet window (answers.Window, 3 s), a poll of the connections (250 ms), and
+// the kubelet's log timestamp and the state read.
+const quietSlack = 5 * time.Second
+
+// PB-07 (b). Created: one replica (Recreate) with fast probes, an idle browser tab (its
+// heartbeat stream, an event every 15 s) and a chat-like answer streaming through the
+// Service for inFlightSeconds. Happens: a helm upgrade
 // replaces the pod, so the old one gets SIGTERM. Must hold: the old pod leaves the
 // Service's ready endpoints before the app gets SIGTERM (the agent's drain delay); the
 // app gets its stop signal, not only SIGKILL, and exits 0 within the grace period; the
 // answer in flight streams to its end (the stand-in dies at once on SIGTERM, as Kotaemon
-// does).
+// does); the idle tab does not hold the stop: the app's stop signal comes within
+// quietSlack of the answer's end (or of the drain delay's), not at the wait's timeout.
 // In wrapper mode the agent stops the app; in sidecar mode Kotaemon's preStop hook does.
 // With kotaemon.sso.enabled the stand-in runs in the SSO entrypoint's shape (uvicorn:
 // Gradio under /app behind a login, graceful on either signal): the agent's routes and
@@ -200,13 +213,15 @@ var ssoLayer = parseLayer("kotaemon:\n  sso:\n    enabled: true\n")
 
 func pb07b(t *testing.T, name, mode string, sso bool) {
 	r := newRelease(t, "pb07b-"+name)
-	layers := []layer{imagesLayer(r.im), standinLayer(mode, 8000), fastProbes}
-	// The answer and, in SSO shape, the session it needs: the stand-in's OAuth callback.
-	answer, login := serviceURL(kotaemon.StreamPath(inFlightSeconds)), ""
+	layers := []layer{imagesLayer(r.im), standinLayer(mode, 8000), fastProbes, pb07bStop}
+	// The answer, the tab and, in SSO shape, the session they need: the stand-in's OAuth
+	// callback.
+	mount, login := "", ""
 	if sso {
 		layers = append(layers, ssoLayer)
-		answer, login = serviceURL(kotaemon.SSOMount+kotaemon.StreamPath(inFlightSeconds)), serviceURL(kotaemon.RouteAuth+"standin")
+		mount, login = kotaemon.SSOMount, serviceURL(kotaemon.RouteAuth+"standin")
 	}
+	answer, tab := serviceURL(mount+kotaemon.StreamPath(inFlightSeconds)), serviceURL(mount+kotaemon.HeartbeatPath("idle-tab"))
 	r.install(nil, layers...)
 	p := probesOf(r.deployment())
 	recordWindows(r.tl, p)
@@ -227,6 +242,14 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 
 	// The EndpointSlice is ready before every node's proxy routes the Service: the client
 	// retries a connection that cannot open until it does.
+	r.createPod(kube.Client("tab", r.im.standin, nil, "-url="+tab, "-login="+login, "-timeout=300s", "-retry-for="+proxySync.String()))
+	kube.Await(t, "the tab is open", podStart, func(ctx context.Context) (bool, string) {
+		st, err := r.state(ctx, old)
+		if err != nil {
+			return false, err.Error()
+		}
+		return st.Tabs >= 1, fmt.Sprintf("tabs: %d", st.Tabs)
+	})
 	r.createPod(kube.Client("inflight", r.im.standin, nil, "-url="+answer, "-login="+login, "-timeout=60s", "-retry-for="+proxySync.String()))
 	kube.Await(t, "the request is in flight", podStart, func(ctx context.Context) (bool, string) {
 		st, err := r.state(ctx, old)
@@ -236,7 +259,7 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 		require.Equal(t, sso, st.SSO, "the stand-in runs in the entrypoint's shape")
 		// The agent asks only routes that answer: none of its requests met the login gate.
 		require.Zero(t, st.Served[kotaemon.ServedLoginRedirect], "requests redirected to the login")
-		return st.InFlight >= 1, fmt.Sprintf("in flight: %d", st.InFlight)
+		return st.InFlight-st.Tabs >= 1, fmt.Sprintf("in flight: %d, of which tabs: %d", st.InFlight, st.Tabs)
 	})
 
 	// The app may drain and exit while `helm upgrade` still runs on a loaded machine, and
@@ -282,16 +305,44 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 		}
 		return c.Status.Phase == corev1.PodSucceeded || c.Status.Phase == corev1.PodFailed, string(c.Status.Phase)
 	})
-	lines := r.logLines("inflight")
-	require.NotEmpty(t, lines, "the in-flight client printed nothing")
-	last := lines[len(lines)-1]
-	assert.True(t, strings.HasPrefix(last, "OK 200 ") && strings.HasSuffix(last, kotaemon.StreamEnd),
-		"the answer in flight at the stop streamed to its end: %s", last)
-	for _, l := range lines[:len(lines)-1] {
+	timed := r.timedLogLines("inflight")
+	require.NotEmpty(t, timed, "the in-flight client printed nothing")
+	last := timed[len(timed)-1]
+	assert.True(t, strings.HasPrefix(last.text, "OK 200 ") && strings.HasSuffix(last.text, kotaemon.StreamEnd),
+		"the answer in flight at the stop streamed to its end: %s", last.text)
+	for _, l := range timed[:len(timed)-1] {
 		// Refused or unroutable while the proxy had no rule yet: never a request that
 		// reached a pod and failed.
-		assert.Contains(t, l, "dial tcp", "only connections that never opened are retried before the request got through")
+		assert.Contains(t, l.text, "dial tcp", "only connections that never opened are retried before the request got through")
 	}
+
+	// The wait for answers ended once the answer had (the drain delay permitting), while
+	// the tab was still open: an idle tab holds no stop. A wait held to its timeout would
+	// signal the app about answersTimeoutSeconds after the drain delay.
+	waitFrom := left[0].At.Add(r.agentConfig().Shutdown.DrainDelay)
+	quietFrom := last.at
+	if waitFrom.After(quietFrom) {
+		quietFrom = waitFrom
+	}
+	t.Logf("the app got its stop signal %s after the answer ended", sigterm.Sub(last.at).Round(10*time.Millisecond))
+	assert.True(t, sigterm.After(last.at), "the app got its stop signal (%s) before the answer in flight ended (%s)", sigterm, last.at)
+	assert.True(t, sigterm.Sub(quietFrom) <= quietSlack, "the app got its stop signal %s after the answers in flight had ended (bound %s): did an idle tab hold the wait?",
+		sigterm.Sub(quietFrom).Round(10*time.Millisecond), quietSlack)
+	tabLines := r.timedLogLines("tab")
+	require.NotEmpty(t, tabLines, "the tab's client printed nothing: its stream never ended")
+	assert.False(t, tabLines[len(tabLines)-1].at.Before(sigterm), "the tab was open until the app's stop signal: %s", tabLines[len(tabLines)-1].text)
+}
+
+// agentConfig is the health agent's configuration as the release rendered it.
+func (r *release) agentConfig() *config.Config {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cm, err := r.c.Client.CoreV1().ConfigMaps(r.ns).Get(ctx, serviceName+"-health", metav1.GetOptions{})
+	require.NoError(r.t, err)
+	cfg, err := config.Parse([]byte(cm.Data["config.yaml"]))
+	require.NoError(r.t, err)
+	return cfg
 }
 
 // watchSigterm reads the stand-in's state in pod a few times a second, each read bounded
