@@ -1,10 +1,11 @@
 # Benchmarks users can choose by (docs/BENCHMARKS.md): probe behaviour in the cluster for
-# three probe configurations side by side, probe cost, amplification, test speed. Figures
-# only, never asserts; every part writes JSON under .cache/artifacts/bench/, and
+# the probe configurations side by side (and the stop, in the upgrades), probe cost,
+# amplification, test speed. Figures only, never asserts; every part writes its raw JSON
+# results under docs/benchmarks/results/ (committed, so each figure can be traced), and
 # cmd/bench/benchreport turns whatever is there into docs/BENCHMARKS.md.
 BENCH_REPS      ?= 3
-# In-cluster scenarios wait on the kubelet; 63 namespaces (7 scenarios x 3 configurations
-# x 3 repetitions) run this many at a time.
+# In-cluster scenarios wait on the kubelet; 69 namespaces (7 scenarios x 3 configurations
+# x 3 repetitions, and the upgrades' fourth configuration) run this many at a time.
 BENCH_PARALLEL  ?= 24
 BENCH_RUN       ?= .
 BENCH_OUT       := $(CURDIR)/.cache/artifacts
@@ -12,7 +13,7 @@ BENCH_PICTURES  := docs/benchmarks
 
 .PHONY: bench bench-cluster bench-probes bench-speed bench-cold-ci bench-report pictures
 
-BENCH_RESULTS   := $(BENCH_OUT)/bench
+BENCH_RESULTS   := $(CURDIR)/docs/benchmarks/results
 # One line per part: when it started and the load average then, for the report.
 BENCH_LOAD       = mkdir -p $(BENCH_RESULTS) && echo "$$(date -u +%FT%TZ) $@$(if $(filter-out .,$(BENCH_RUN)), BENCH_RUN=$(BENCH_RUN)): $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(BENCH_RESULTS)/load.txt
 
@@ -21,7 +22,7 @@ bench: ## every benchmark, then docs/BENCHMARKS.md, its pictures and the README'
 	$(MAKE) --no-print-directory bench-cluster bench-probes bench-speed
 	$(MAKE) --no-print-directory bench-report
 
-bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs values/seed-article.yaml vs naive probes, BENCH_REPS repetitions of every scenario
+bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs values/seed-article.yaml vs naive probes (and the old stop in the upgrades), BENCH_REPS repetitions of every scenario
 	@$(BENCH_LOAD)
 	# A whole run starts clean; a run of some scenarios (BENCH_RUN) overwrites only theirs.
 	$(if $(filter .,$(BENCH_RUN)),rm -rf $(BENCH_RESULTS)/in-cluster $(BENCH_OUT)/timelines/TestBenchInCluster__*)
@@ -29,7 +30,8 @@ bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs v
 	go build -o $(BIN)/naiveprobes ./cmd/bench/naiveprobes
 	$(DEPLOY_PREFETCH)
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/bench.test -test.v -test.count=1 -test.timeout=60m \
-		-test.parallel=$(BENCH_PARALLEL) -test.run='^TestBenchInCluster$$/$(BENCH_RUN)' -bench.reps=$(BENCH_REPS) -bench.naiveprobes=$(BIN)/naiveprobes
+		-test.parallel=$(BENCH_PARALLEL) -test.run='^TestBenchInCluster$$/$(BENCH_RUN)' -bench.reps=$(BENCH_REPS) -bench.naiveprobes=$(BIN)/naiveprobes \
+		-bench.results=$(BENCH_RESULTS)/in-cluster
 
 pictures: ## one SVG (and PNG where rsvg-convert is installed) per timeline in .cache/artifacts/timelines, into .cache/artifacts/pictures
 	go run ./cmd/bench/pictures -in $(BENCH_OUT)/timelines -out $(BENCH_OUT)/pictures
@@ -60,7 +62,7 @@ bench-cold-ci: ## `bash .ci/run` from a cold machine, timed once, into the bench
 		KOTAEMON_CLUSTER_CACHE="$$cold/cluster" KOTAEMON_IMAGE_CACHE="$$cold/images" \
 		$(BENCHTIME) -scenario ci -config cold -reps 1 -- bash "$$cold/clone/.ci/run"
 
-bench-report: ## docs/BENCHMARKS.md, its pictures (docs/benchmarks/) and the README's key figures, from the results in .cache/artifacts/bench
+bench-report: ## docs/BENCHMARKS.md, its pictures (docs/benchmarks/) and the README's key figures, from the results in docs/benchmarks/results
 	rm -f $(BENCH_PICTURES)/*.svg $(BENCH_PICTURES)/*.png
 	go run ./cmd/bench/pictures -png=false -in $(BENCH_OUT)/timelines -out $(BENCH_PICTURES) -match '^TestBenchInCluster__.*__1$$'
 	go run ./cmd/bench/benchreport -in $(BENCH_RESULTS) -out docs/BENCHMARKS.md -readme README.md -pictures benchmarks -load $(BENCH_RESULTS)/load.txt

@@ -11,6 +11,7 @@ package deploy
 import (
 	"flag"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -23,22 +24,38 @@ var (
 	benchNaive = flag.String("bench.naiveprobes", "", "the naiveprobes post-renderer binary (cmd/bench/naiveprobes)")
 )
 
-// benchConfig is one probe configuration under comparison: values files on top of the
-// chart's defaults, or the naive post-renderer over them.
+// benchConfig is one configuration under comparison: values files (and layers) on top
+// of the chart's defaults, or the naive post-renderer over them.
 type benchConfig struct {
 	name        string
 	valuesFiles []string
+	layers      []layer
 	naive       bool
+	// scenarios it is played in; empty: every scenario.
+	scenarios []string
 }
 
-// benchConfigs are the three configurations of docs/BENCHMARKS.md: (a) this chart's
-// defaults, (b) the classic configuration of values/seed-article.yaml, (c) naive probes
-// (cmd/bench/naiveprobes): everything else about the pod is the chart's, so only probes differ.
+// playedIn says whether the configuration takes part in a scenario.
+func (c benchConfig) playedIn(scenario string) bool {
+	return len(c.scenarios) == 0 || slices.Contains(c.scenarios, scenario)
+}
+
+// stopAsBefore is the agent's stop before it waited for answers: SIGTERM passed on to the
+// app once the drain delay is over, which kills Kotaemon's Python at once
+// (docs/kotaemon.md).
+var stopAsBefore = parseLayer("health:\n  shutdown:\n    stopSignal: SIGTERM\n    answersTimeoutSeconds: 0\n")
+
+// benchConfigs are the configurations of docs/BENCHMARKS.md: (a) this chart's defaults,
+// (b) the classic configuration of values/seed-article.yaml, (c) naive probes
+// (cmd/bench/naiveprobes): everything else about the pod is the chart's, so only probes
+// differ; and, in the upgrades only, (d) the chart with the stop it had before it waited
+// for answers in flight, so only the stop differs.
 func benchConfigs() []benchConfig {
 	return []benchConfig{
 		{name: "chart"},
 		{name: "seed-article", valuesFiles: []string{filepath.Join(chart.ValuesDir(), "seed-article.yaml")}},
 		{name: "naive", naive: true},
+		{name: "stop-as-before", layers: []layer{stopAsBefore}, scenarios: []string{"upgrade-1-replica", "upgrade-2-replicas"}},
 	}
 }
 
@@ -53,7 +70,7 @@ func (r *release) installConfig(cfg benchConfig, layers ...layer) {
 			"upgrade": {"--post-renderer", bin},
 		}
 	}
-	r.install(cfg.valuesFiles, layers...)
+	r.install(cfg.valuesFiles, append(layers, cfg.layers...)...)
 }
 
 // naiveProbes is the post-renderer binary of -bench.naiveprobes (make bench-cluster

@@ -4,6 +4,7 @@ package deploy
 
 import (
 	"context"
+	"flag"
 	"sync"
 	"time"
 
@@ -13,13 +14,21 @@ import (
 	"kotaemon-k8s/test/kube"
 )
 
-// result starts the scenario's result; it is written to the artifacts' bench/in-cluster
-// directory when the test ends, also when it fails half-way (the figures measured so
-// far are kept, nothing is lost).
+// benchResults is where the in-cluster results go (make bench-cluster: the committed
+// docs/benchmarks/results/in-cluster); empty: the artifacts' bench/in-cluster.
+var benchResults = flag.String("bench.results", "", "directory of the in-cluster results (empty: the artifacts' bench/in-cluster)")
+
+// result starts the scenario's result; it is written to the results directory when the
+// test ends, also when it fails half-way (the figures measured so far are kept, nothing
+// is lost).
 func (r *release) result(scenario, config string, rep int) *benchResult {
 	res := &benchResult{results.New("in-cluster", scenario, config, rep)}
+	dir := *benchResults
+	if dir == "" {
+		dir = kube.ArtifactsDir("bench/in-cluster")
+	}
 	r.t.Cleanup(func() {
-		if err := results.Write(kube.ArtifactsDir("bench/in-cluster"), res.Result); err != nil {
+		if err := results.Write(dir, res.Result); err != nil {
 			r.t.Errorf("bench result not written: %v", err)
 		}
 	})

@@ -1,5 +1,5 @@
-// Command benchreport turns the benchmarks' JSON results (bench/results, under
-// .cache/artifacts/bench) into docs/BENCHMARKS.md: one markdown table per part, each
+// Command benchreport turns the benchmarks' JSON results (bench/results, committed under
+// docs/benchmarks/results) into docs/BENCHMARKS.md: one markdown table per part, each
 // cell the median and spread of its repetitions, ratios against this chart's defaults,
 // links to the pictures, and the machine and load the figures were measured on. It also
 // rewrites the README's key figures between their markers, so the README states what the
@@ -20,11 +20,11 @@ import (
 )
 
 func main() {
-	in := flag.String("in", ".cache/artifacts/bench", "directory of the results (searched recursively)")
+	in := flag.String("in", "docs/benchmarks/results", "directory of the results (searched recursively)")
 	out := flag.String("out", "docs/BENCHMARKS.md", "the report")
 	readme := flag.String("readme", "README.md", "the README whose key figures are rewritten (empty: leave it)")
 	pictures := flag.String("pictures", "benchmarks", "the pictures' directory, relative to the report")
-	load := flag.String("load", ".cache/artifacts/bench/load.txt", "load average samples taken during the run (one line per part)")
+	load := flag.String("load", "docs/benchmarks/results/load.txt", "load average samples taken during the run (one line per part)")
 	flag.Parse()
 	if err := run(*in, *out, *readme, *pictures, *load); err != nil {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)

@@ -18,6 +18,13 @@ var configs = []struct{ name, title string }{
 	{"naive", "(c) naive probes"},
 }
 
+// stopConfig is the configuration played in the upgrades only: the chart with the stop
+// it had before it waited for answers in flight (SIGTERM passed on to the app).
+var stopConfig = struct{ name, title string }{"stop-as-before", "(d) the stop before answers were awaited"}
+
+// upgradeScenarios are the scenarios stopConfig is played in, with their short titles.
+var upgradeScenarios = []struct{ name, title string }{{"upgrade-1-replica", "1 replica"}, {"upgrade-2-replicas", "2 replicas"}}
+
 type figure struct {
 	name, title string
 	unit        func(float64) string
@@ -45,7 +52,7 @@ var clusterScenarios = []scenario{
 		{"falseRestarts", "restarts during the stall and 15 s after (each one is false)", count},
 		{"stallToNotReady", "stall → NotReady", secs},
 	}},
-	{"upgrade-1-replica", "helm upgrade, 1 replica", "`helm upgrade` changes the pod template while a client sends a request through the Service every 100 ms (keep-alive off, 2 s timeout). One replica on a ReadWriteOnce volume rolls with Recreate.", upgradeFigures},
+	{"upgrade-1-replica", "helm upgrade, 1 replica", "`helm upgrade` changes the pod template while a client sends a request through the Service every 100 ms (keep-alive off, 2 s timeout) and two clients each stream one 10 s answer after another (server-sent events, as Gradio streams a chat answer). One replica on a ReadWriteOnce volume rolls with Recreate.", upgradeFigures},
 	{"upgrade-2-replicas", "helm upgrade, 2 replicas", "The same with two replicas on external stores, rolling with maxUnavailable 0.", upgradeFigures},
 }
 
@@ -58,8 +65,10 @@ var startFigures = []figure{
 var upgradeFigures = []figure{
 	{"failedRequests", "failed requests", count},
 	{"longestWithoutAnswer", "longest time between two answers through the Service", secs},
-	{"requests", "requests sent from the upgrade to 5 s after the rollout (each failure may take its 2 s timeout)", count},
+	{"requests", "requests sent from the upgrade to 15 s after the rollout (each failure may take its 2 s timeout)", count},
 	{"upgradeToRolledOut", "upgrade → rollout complete", secs},
+	{"answersEnded", "streamed answers that ended from the upgrade to 15 s after the rollout", count},
+	{"cutAnswers", "of those, answers cut off mid-stream", count},
 }
 
 func inCluster(b *bytes.Buffer, rs []results.Result, pictures string) {
@@ -68,7 +77,7 @@ func inCluster(b *bytes.Buffer, rs []results.Result, pictures string) {
 Repeat: ` + "`make bench-cluster`" + ` (BENCH_REPS=3 by default; ` + "`BENCH_RUN=deadlock`" + ` picks scenarios).
 
 The Kotaemon stand-in (standin/kotaemon) runs in place of the app, with the real health
-agent in wrapper mode, in three probe configurations installed side by side:
+agent in wrapper mode, in these configurations, installed side by side:
 
 - **(a) this chart's defaults**: a startup probe sized from ` + "`expectedSeconds: 120`" + ` x 1.5,
   readiness on the agent's ` + "`/health/ready`" + ` every 10 s, liveness on ` + "`/health/live`" + ` every 30 s;
@@ -77,7 +86,10 @@ agent in wrapper mode, in three probe configurations installed side by side:
 - **(c) naive probes** (` + "`cmd/bench/naiveprobes`" + `, a helm post-renderer, since the chart's guards
   refuse them): liveness and readiness both on the app's ` + "`/`" + `, timeout 1 s, no startup
   probe, initialDelaySeconds 30. Everything else about the pod is the chart's (the agent still
-  drains on SIGTERM), so only the probes differ.
+  drains on SIGTERM), so only the probes differ;
+- **(d) the stop before answers were awaited**, in the upgrades only (the chart with
+  SIGTERM passed on to the app and no wait for answers in flight): see "Stopping without
+  cutting an answer".
 
 Outside the slow-start scenarios the app starts in 20 s. The dependency check runs every 2 s
 with a 1 s timeout in every configuration. Times are seconds on the test's clock; the app's
@@ -87,38 +99,97 @@ the scenario watched that long without it happening.
 `)
 	for _, sc := range clusterScenarios {
 		fmt.Fprintf(b, "### %s\n\n%s\n\n", sc.title, sc.what)
-		b.WriteString("| figure |")
-		for _, c := range configs {
-			fmt.Fprintf(b, " %s |", c.title)
-		}
-		b.WriteString(" (b) / (a) | (c) / (a) |\n|---|---|---|---|---|---|\n")
-		for _, f := range sc.figures {
-			cells := make([]cell, len(configs))
-			for i, c := range configs {
-				cells[i] = collect(rs, "in-cluster", sc.name, c.name, f.name)
-			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", f.title, cells[0].format(f.unit), cells[1].format(f.unit), cells[2].format(f.unit),
-				ratio(cells[1], cells[0]), ratio(cells[2], cells[0]))
-		}
-		fmt.Fprintf(b, "\nRepetitions: %s. Pictures (repetition 1):", repetitions(rs, sc.name))
-		for _, c := range configs {
-			fmt.Fprintf(b, " [%s](%s/TestBenchInCluster__%s__%s__1.svg)", strings.SplitN(c.title, " ", 2)[0], pictures, sc.name, c.name)
-		}
-		b.WriteString("\n\n")
+		clusterTable(b, rs, sc, pictures)
 	}
+	gracefulStop(b, rs, pictures)
+}
+
+// clusterTable is one scenario's figures in configurations (a) to (c), with ratios.
+func clusterTable(b *bytes.Buffer, rs []results.Result, sc scenario, pictures string) {
+	b.WriteString("| figure |")
+	for _, c := range configs {
+		fmt.Fprintf(b, " %s |", c.title)
+	}
+	b.WriteString(" (b) / (a) | (c) / (a) |\n|---|---|---|---|---|---|\n")
+	for _, f := range sc.figures {
+		cells := make([]cell, len(configs))
+		for i, c := range configs {
+			cells[i] = collect(rs, "in-cluster", sc.name, c.name, f.name)
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s |\n", f.title, cells[0].format(f.unit), cells[1].format(f.unit), cells[2].format(f.unit),
+			ratio(cells[1], cells[0]), ratio(cells[2], cells[0]))
+	}
+	fmt.Fprintf(b, "\nRepetitions: %s. Pictures (repetition 1):", repetitions(rs, sc.name))
+	for _, c := range configs {
+		fmt.Fprintf(b, " [%s](%s/TestBenchInCluster__%s__%s__1.svg)", strings.SplitN(c.title, " ", 2)[0], pictures, sc.name, c.name)
+	}
+	b.WriteString("\n\n")
+}
+
+// gracefulStop compares this chart's stop with the one before it waited for answers, in
+// the upgrade scenarios: only the stop differs.
+func gracefulStop(b *bytes.Buffer, rs []results.Result, pictures string) {
+	b.WriteString(`### Stopping without cutting an answer
+
+The upgrades above, played once more with ` + "`" + `health.shutdown.stopSignal: SIGTERM` + "`" + ` and
+` + "`" + `answersTimeoutSeconds: 0` + "`" + ` (configuration (d)): the agent passes SIGTERM on to the app
+once the drain delay is over, as it did before it waited for answers in flight. Kotaemon's
+Python dies at once on SIGTERM (docs/kotaemon.md), and so does the stand-in. In (a) the agent
+waits for the answers in flight on the app port, then sends SIGINT, on which Gradio closes
+cleanly.
+
+| figure |`)
+	for _, u := range upgradeScenarios {
+		fmt.Fprintf(b, " (a), %s | (d), %s |", u.title, u.title)
+	}
+	b.WriteString("\n|---|---|---|---|---|\n")
+	for _, f := range figuresNamed(upgradeFigures, "answersEnded", "cutAnswers", "failedRequests") {
+		fmt.Fprintf(b, "| %s |", f.title)
+		for _, u := range upgradeScenarios {
+			fmt.Fprintf(b, " %s | %s |", collect(rs, "in-cluster", u.name, "chart", f.name).format(f.unit), collect(rs, "in-cluster", u.name, stopConfig.name, f.name).format(f.unit))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("\nRepetitions:")
+	for _, u := range upgradeScenarios {
+		fmt.Fprintf(b, " %s: (a) %d, (d) %d;", u.title, reps(rs, u.name, "chart"), reps(rs, u.name, stopConfig.name))
+	}
+	b.WriteString(" pictures (repetition 1):")
+	for _, u := range upgradeScenarios {
+		fmt.Fprintf(b, " [(d) %s](%s/TestBenchInCluster__%s__%s__1.svg)", u.title, pictures, u.name, stopConfig.name)
+	}
+	b.WriteString("\n\n")
+}
+
+// figuresNamed picks figures by name, in the order given.
+func figuresNamed(fs []figure, names ...string) []figure {
+	var out []figure
+	for _, n := range names {
+		for _, f := range fs {
+			if f.name == n {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// reps counts the repetitions of a configuration in an in-cluster scenario.
+func reps(rs []results.Result, sc, config string) int {
+	n := 0
+	for _, r := range rs {
+		if r.Part == "in-cluster" && r.Scenario == sc && r.Config == config {
+			n++
+		}
+	}
+	return n
 }
 
 // repetitions lists how many repetitions each configuration has for a scenario.
 func repetitions(rs []results.Result, sc string) string {
 	var parts []string
 	for _, c := range configs {
-		n := 0
-		for _, r := range rs {
-			if r.Part == "in-cluster" && r.Scenario == sc && r.Config == c.name {
-				n++
-			}
-		}
-		parts = append(parts, fmt.Sprintf("%s %d", strings.SplitN(c.title, " ", 2)[0], n))
+		parts = append(parts, fmt.Sprintf("%s %d", strings.SplitN(c.title, " ", 2)[0], reps(rs, sc, c.name)))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -232,6 +303,16 @@ func keyFigures(rs []results.Result) string {
 	row("failed requests during `helm upgrade`, 2 replicas", "upgrade-2-replicas", "failedRequests", count)
 	row("failed requests during `helm upgrade`, 1 replica", "upgrade-1-replica", "failedRequests", count)
 	row("longest time without an answer during that upgrade", "upgrade-1-replica", "longestWithoutAnswer", secs)
-	b.WriteString("\n")
+	row("streamed answers cut during `helm upgrade`, 1 replica", "upgrade-1-replica", "cutAnswers", count)
+	b.WriteString("\nStreamed answers cut during `helm upgrade` with the stop before answers were awaited\n(configuration (d), section 1):")
+	for i, u := range upgradeScenarios {
+		sep := ";"
+		if i == len(upgradeScenarios)-1 {
+			sep = "."
+		}
+		fmt.Fprintf(&b, " %s, %s of %s ended%s", u.title, collect(rs, "in-cluster", u.name, stopConfig.name, "cutAnswers").format(count),
+			collect(rs, "in-cluster", u.name, stopConfig.name, "answersEnded").format(count), sep)
+	}
+	b.WriteString("\n\n")
 	return b.String()
 }
