@@ -136,14 +136,15 @@ The upgrades above, played once more with ` + "`" + `health.shutdown.stopSignal:
 once the drain delay is over, as it did before it waited for answers in flight. Kotaemon's
 Python dies at once on SIGTERM (docs/kotaemon.md), and so does the stand-in. In (a) the agent
 waits for the answers in flight on the app port, then sends SIGINT, on which Gradio closes
-cleanly.
+cleanly. Waiting costs time where there is one replica: the new pod starts only once the
+old one has stopped (Recreate), so the time without an answer grows by the answers' rest.
 
 | figure |`)
 	for _, u := range upgradeScenarios {
 		fmt.Fprintf(b, " (a), %s | (d), %s |", u.title, u.title)
 	}
 	b.WriteString("\n|---|---|---|---|---|\n")
-	for _, f := range figuresNamed(upgradeFigures, "answersEnded", "cutAnswers", "failedRequests") {
+	for _, f := range figuresNamed(upgradeFigures, "answersEnded", "cutAnswers", "failedRequests", "longestWithoutAnswer") {
 		fmt.Fprintf(b, "| %s |", f.title)
 		for _, u := range upgradeScenarios {
 			fmt.Fprintf(b, " %s | %s |", collect(rs, "in-cluster", u.name, "chart", f.name).format(f.unit), collect(rs, "in-cluster", u.name, stopConfig.name, f.name).format(f.unit))
@@ -304,14 +305,14 @@ func keyFigures(rs []results.Result) string {
 	row("failed requests during `helm upgrade`, 1 replica", "upgrade-1-replica", "failedRequests", count)
 	row("longest time without an answer during that upgrade", "upgrade-1-replica", "longestWithoutAnswer", secs)
 	row("streamed answers cut during `helm upgrade`, 1 replica", "upgrade-1-replica", "cutAnswers", count)
-	b.WriteString("\nStreamed answers cut during `helm upgrade` with the stop before answers were awaited\n(configuration (d), section 1):")
+	b.WriteString("\nWith the stop before answers were awaited (configuration (d), section 1), `helm upgrade`\ncut")
 	for i, u := range upgradeScenarios {
 		sep := ";"
 		if i == len(upgradeScenarios)-1 {
 			sep = "."
 		}
-		fmt.Fprintf(&b, " %s, %s of %s ended%s", u.title, collect(rs, "in-cluster", u.name, stopConfig.name, "cutAnswers").format(count),
-			collect(rs, "in-cluster", u.name, stopConfig.name, "answersEnded").format(count), sep)
+		fmt.Fprintf(&b, " %s of the %s streamed answers that ended (%s)%s", collect(rs, "in-cluster", u.name, stopConfig.name, "cutAnswers").format(count),
+			collect(rs, "in-cluster", u.name, stopConfig.name, "answersEnded").format(count), u.title, sep)
 	}
 	b.WriteString("\n\n")
 	return b.String()
