@@ -8,7 +8,7 @@ GO_TEST ?= go test
 # the time (stack traces keep file:line). Suites take the helm make built from HELM.
 SUITE_ENV = HELM=$(HELM) HELM4=$(HELM4) HELM_DOCS=$(HELM_DOCS) KUBE_SCORE=$(KUBE_SCORE) PROMTOOL=$(PROMTOOL) KOTAEMON_REQUIRE_CLUSTER=1
 
-.PHONY: test-render test-deploy lint template install uninstall docs golden package publish bump
+.PHONY: test-render test-deploy test-deploy-mutants lint template install uninstall docs golden package publish bump
 
 # The chart archive `make package` writes; the deploy suite installs exactly this file.
 CHART_VERSION = $(shell sed -n 's/^version: //p' $(CHART)/Chart.yaml)
@@ -108,6 +108,21 @@ test-deploy: cluster-ensure $(HELM) package ## deploy suite: installs the chart 
 	go mod download sigs.k8s.io/gateway-api github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION)
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deploy.test -test.v -test.count=1 -test.timeout=30m \
 		-test.parallel=$(DEPLOY_PARALLEL) -test.run='$(DEPLOY_RUN)'
+
+# The mutation run: each PB test against the broken chart variants it exists to catch
+# (test/mutants), every release installed through cmd/chartmutant. About 25 min on 2
+# cores, so not part of `make test` or CI (docs/invariants.md, "The deploy suite's
+# mutation run"). MUTANTS=a,b picks variants.
+MUTANTS ?=
+test-deploy-mutants: cluster-ensure $(HELM) package ## run every PB test against the chart bugs it exists to catch and print the table (MUTANTS=a,b picks variants)
+	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
+	go build -o $(BIN)/chartmutant ./cmd/chartmutant
+	go build -o $(BIN)/deploymutants ./cmd/deploymutants
+	$(DEPLOY_PREFETCH)
+	go mod download sigs.k8s.io/gateway-api github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION)
+	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deploymutants \
+		-deploy $(BIN)/deploy.test -renderer $(BIN)/chartmutant -logs $(CURDIR)/.cache/artifacts/mutants \
+		-parallel $(DEPLOY_PARALLEL) -variants '$(MUTANTS)'
 
 golden: $(HELM) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff
 	UPDATE_GOLDEN=1 $(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' -run '^TestEveryValuesFileInEveryModeRendersAsItsGoldenFile$$' ./test/render

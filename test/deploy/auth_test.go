@@ -37,7 +37,7 @@ func TestPB09_HealthDetailsAreShownOnlyToAuthenticatedCallers(t *testing.T) {
 				auth = parseLayer("health:\n  details: authenticated\n  auth:\n    mode: token\n")
 			}
 			r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes, auth)
-			p := probesOf(r.deployment())
+			p := r.probes()
 			recordWindows(r.tl, p)
 			pod := r.onePod()
 			r.awaitReady(pod, "with auth on", podStart+p.startup.Window())
@@ -67,7 +67,7 @@ func TestPB09_HealthDetailsAreShownOnlyToAuthenticatedCallers(t *testing.T) {
 					require.NotContains(t, l, "ERR", "%s could not reach the health port", name)
 					done = done && strings.HasPrefix(l, "OK 200")
 					details := strings.Contains(l, `"components"`)
-					require.Equal(t, name == "valid", details, "details for the %s caller: %s", name, l)
+					require.Equal(t, name == "valid", details, "PI-11: details for the %s caller: %s", name, l)
 				}
 				return done, strings.Join(seen, " | ")
 			})

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"github.com/stretchr/testify/require"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -40,6 +41,21 @@ type probes struct {
 func probesOf(d *appsv1.Deployment) probes {
 	w := model.WorkloadOf(d)
 	return probes{startup: w.Probes[model.Startup], readiness: w.Probes[model.Readiness], liveness: w.Probes[model.Liveness], grace: w.Grace()}
+}
+
+// probes are the release's probes, each one required: a scenario's bounds are computed
+// from them, so a release without one fails naming the probe (and the rule that asks
+// for it) instead of on a nil pointer.
+func (r *release) probes() probes {
+	r.t.Helper()
+	p := probesOf(r.deployment())
+	for _, need := range []struct {
+		name  string
+		probe *model.Probe
+	}{{"startup", p.startup}, {"readiness", p.readiness}, {"liveness", p.liveness}} {
+		require.NotNil(r.t, need.probe, "the release renders no %s probe, which the scenario's bounds are computed from (PI-01, PI-05)", need.name)
+	}
+	return p
 }
 
 func seconds(n int32) time.Duration { return time.Duration(n) * time.Second }

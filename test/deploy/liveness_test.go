@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
@@ -15,9 +16,12 @@ import (
 // PB-03. Created: the release with fast probes and the chart's default persistence (a
 // claim of the cluster's default StorageClass); the stand-in marks the data volume at
 // start. Happens: the app deadlocks (every HTTP request hangs, the process lives).
-// Must hold: the kubelet decides to restart within one liveness failure window (with
-// the last probe's timeout); the container is restarted and Ready again; the new process
-// finds the marker the old one left, so the data volume's content survived.
+// Must hold: the liveness probe (its Killing event names it) makes the kubelet decide to
+// restart within one liveness failure window (with the last probe's timeout); the
+// container is restarted and Ready again; the new process finds the marker the old one
+// left. Then the pod is replaced (deleted; its successor mounts the same claim): the
+// next pod's process finds the marker too, so the data outlives the pod, not only the
+// container (a pod volume would keep it across a restart as well).
 func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
@@ -25,7 +29,7 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 			t.Parallel()
 			r := newRelease(t, "pb03-"+mode)
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes, modeLayer(mode))
-			p := probesOf(r.deployment())
+			p := r.probes()
 			recordWindows(r.tl, p)
 			pod := r.onePod()
 			r.awaitReady(pod, "before the fault", podStart+p.startup.Window())
@@ -34,9 +38,10 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 			faultAt := r.fault(pod, kotaemon.FaultDeadlock, 0)
 			decide := p.liveness.ToFail() + statusSlack
 			kube.Await(t, "the kubelet decides to restart the deadlocked container", decide, func(context.Context) (bool, string) {
-				return len(r.tl.Find("event", "Killing", "", faultAt)) > 0, "no Killing event yet"
+				return len(r.killsOf(pod, faultAt)) > 0, "no Killing event yet"
 			})
-			killing := r.tl.Find("event", "Killing", "", faultAt)[0]
+			killing := r.killsOf(pod, faultAt)[0]
+			assert.Contains(t, killing.Detail, "failed liveness probe", "PI-01: the liveness probe restarts a deadlocked app")
 			t.Logf("restart decided %s after the deadlock (liveness fails within %s): %s",
 				killing.At.Sub(faultAt).Round(100*time.Millisecond), p.liveness.ToFail(), killing.Detail)
 			kube.Await(t, "the container is restarted", p.grace+restartSlack+statusSlack, func(ctx context.Context) (bool, string) {
@@ -53,8 +58,25 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 			assert.True(t, after.MarkerFound, "the new process finds the marker the old one wrote on the data volume")
 			assert.Equal(t, before.Starts+1, after.Starts, "starts counted on the data volume")
 			assert.Empty(t, after.MarkerError)
+
+			r.deletePod(pod)
+			next := r.onePod()
+			r.awaitReady(next, "after the pod was replaced", podStart+p.grace+p.startup.Window()+p.readiness.ToPass()+statusSlack)
+			replaced := r.mustState(next)
+			assert.True(t, replaced.MarkerFound, "persistence: the next pod finds the marker the last one wrote: the data outlives the pod (a claim, not a pod volume)")
+			assert.Equal(t, before.Starts+2, replaced.Starts, "starts counted on the claim across pods")
 		})
 	}
+}
+
+// deletePod deletes a pod of the release (its ReplicaSet makes the next one) and marks
+// it on the timeline.
+func (r *release) deletePod(pod string) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	require.NoError(r.t, r.c.Client.CoreV1().Pods(r.ns).Delete(ctx, pod, metav1.DeleteOptions{}))
+	r.tl.Mark("pod-deleted", pod)
 }
 
 // mustState reads the stand-in's state in pod, failing the test when it cannot.

@@ -36,7 +36,7 @@ func TestTheMonitoringObjectsAreAcceptedByTheAPIServer(t *testing.T) {
 			r := newRelease(t, "monitoring-"+mode)
 			r.c.EnsureMonitoringCRDs(t)
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes, modeLayer(mode), monitoringOn)
-			p := probesOf(r.deployment())
+			p := r.probes()
 			r.awaitReady(r.onePod(), "with monitoring on", podStart+p.startup.Window())
 
 			live := r.liveManifest()

@@ -51,7 +51,7 @@ networkPolicy:
     - podSelector: {matchLabels: {role: monitoring}}
 `)
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000), fastProbes, modeLayer(mode), policy)
-			p := probesOf(r.deployment())
+			p := r.probes()
 			recordWindows(r.tl, p)
 			pod := r.onePod()
 			r.awaitReady(pod, "with the policy on", podStart+p.startup.Window())
@@ -73,16 +73,16 @@ networkPolicy:
 				r.createPod(kube.ClientPod(c.name, r.im.standin, map[string]string{"role": c.role}, c.url))
 				want[c.name] = c.verdict
 			}
-			if err := kube.AwaitE("every client gets its verdict", podStart+policySync, r.clientVerdicts(want, 3)); err != nil {
+			if err := kube.AwaitE("PI-12: every client gets its verdict", podStart+policySync, r.clientVerdicts(want, 3)); err != nil {
 				if !r.c.Embedded && r.admittedAll(clients) {
 					t.Skip("this cluster's CNI does not enforce NetworkPolicy: every client got through")
 				}
 				t.Fatal(err)
 			}
-			r.holdWithoutRestart(pod, 3*p.liveness.Window(), func(p *corev1.Pod) (bool, string) {
+			r.holdWithoutRestart(pod, "PI-12: the policy admits the kubelet's probes", 3*p.liveness.Window(), func(p *corev1.Pod) (bool, string) {
 				return kube.PodReady(p), "lost readiness under the policy: " + podSummary(p)
 			})
-			kube.Await(t, "the verdicts still hold after the hold", statusSlack, r.clientVerdicts(want, 3))
+			kube.Await(t, "PI-12: the verdicts still hold after the hold", statusSlack, r.clientVerdicts(want, 3))
 		})
 	}
 }

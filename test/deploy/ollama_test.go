@@ -39,7 +39,7 @@ kotaemon:
     command: [%q, "--server-port=11434", "--control-port=%d", "--data-dir=/tmp/companion"]
 `, standin.Python, companionControlPort))
 	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes, companion)
-	p := probesOf(r.deployment())
+	p := r.probes()
 	recordWindows(r.tl, p)
 	pod := r.onePod()
 
@@ -58,7 +58,7 @@ kotaemon:
 	// Long enough for two runs of the bundled check (every 10 s, 3 s timeout) and the
 	// readiness probe to pass had the check been up.
 	hold := p.readiness.ToPass() + 2*10*time.Second + 3*time.Second
-	r.holdWithoutRestart(pod, hold, func(got *corev1.Pod) (bool, string) {
+	r.holdWithoutRestart(pod, "PI-03: liveness never consults a dependency", hold, func(got *corev1.Pod) (bool, string) {
 		return !kube.PodReady(got), "the pod became Ready with no Ollama answering"
 	})
 	body := r.healthBody(pod, "/health/ready")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -61,7 +62,23 @@ func releaseIn(t *testing.T, c *kube.Cluster, ns string) *release {
 	kubectl := k8s.NewKubectlOptions("", c.Kubeconfig, ns)
 	kubectl.Logger = logger.Discard
 	r.opts = &helm.Options{KubectlOptions: kubectl, Logger: logger.Discard}
+	if args := mutantArgs(t); args != nil {
+		r.opts.ExtraArgs = map[string][]string{"install": args, "upgrade": args}
+	}
 	return r
+}
+
+// mutantArgs are helm's post-renderer flags of the mutation run (make
+// test-deploy-mutants): every release goes through one broken variant of the chart
+// (package test/mutants), named by KOTAEMON_MUTANT; nil outside that run.
+func mutantArgs(t *testing.T) []string {
+	variant := os.Getenv("KOTAEMON_MUTANT")
+	if variant == "" {
+		return nil
+	}
+	renderer := os.Getenv("KOTAEMON_MUTANT_RENDERER")
+	require.NotEmpty(t, renderer, "KOTAEMON_MUTANT=%s needs KOTAEMON_MUTANT_RENDERER, the chartmutant binary", variant)
+	return []string{"--post-renderer", renderer, "--post-renderer-args", variant}
 }
 
 // files writes the layers as values files, in order.
@@ -180,9 +197,9 @@ func (r *release) awaitNotReady(name, why string, bound time.Duration) time.Time
 }
 
 // holdWithoutRestart fails if the pod restarts any container during d.
-func (r *release) holdWithoutRestart(name string, d time.Duration, also func(*corev1.Pod) (bool, string)) {
+func (r *release) holdWithoutRestart(name, invariant string, d time.Duration, also func(*corev1.Pod) (bool, string)) {
 	r.t.Helper()
-	kube.Hold(r.t, name+" is not restarted", d, func(ctx context.Context) (bool, string) {
+	kube.Hold(r.t, name+" is not restarted ("+invariant+")", d, func(ctx context.Context) (bool, string) {
 		p, why := r.pod(ctx, name)
 		if p == nil {
 			return false, why

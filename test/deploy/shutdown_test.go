@@ -78,7 +78,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	r := newRelease(t, "pb07a")
 	twoReplicas := parseLayer("replicaCount: 2\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\n")
 	r.install(nil, imagesLayer(r.im), standinLayer("wrapper", 8000), fastProbes, twoReplicas)
-	p := probesOf(r.deployment())
+	p := r.probes()
 	recordWindows(r.tl, p)
 	r.awaitRollout(2, podStart+p.startup.Window())
 
@@ -115,7 +115,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	}
 	t.Logf("%d requests through the Service during the rollout, %d failed", len(lines), len(failed))
 	r.tl.Mark("requests", fmt.Sprintf("%d sent, %d failed", len(lines), len(failed)))
-	assert.Empty(t, failed, "failed requests during a rolling upgrade")
+	assert.Empty(t, failed, "PB-07: failed requests during a rolling upgrade")
 	assert.Greater(t, len(lines), 20, "too few requests to show anything")
 
 	// Answers end streamSeconds apart: wait for those that were in flight during the
@@ -140,7 +140,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 		}
 	}
 	t.Logf("%d streamed answers during the rollout, %d cut", len(answers), len(cut))
-	assert.Empty(t, cut, "answers cut during a rolling upgrade")
+	assert.Empty(t, cut, "PB-07: answers cut during a rolling upgrade")
 	assert.GreaterOrEqual(t, len(answers), 3, "too few answers to show anything")
 }
 
@@ -223,7 +223,7 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 	}
 	answer, tab := serviceURL(mount+kotaemon.StreamPath(inFlightSeconds)), serviceURL(mount+kotaemon.HeartbeatPath("idle-tab"))
 	r.install(nil, layers...)
-	p := probesOf(r.deployment())
+	p := r.probes()
 	recordWindows(r.tl, p)
 	old := r.onePod()
 	r.awaitReady(old, "before the upgrade", podStart+p.startup.Window())
@@ -288,14 +288,14 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 	left := r.tl.Find("endpoint", "endpoint-not-ready", serviceName+"/"+old, upgradeAt)
 	require.NotEmpty(t, left, "the old pod never left the Service's ready endpoints")
 	t.Logf("the old pod left the ready endpoints %s before the app got its stop signal", sigterm.Sub(left[0].At).Round(10*time.Millisecond))
-	assert.True(t, left[0].At.Before(sigterm), "the app got SIGTERM (%s) before its pod left the ready endpoints (%s)", sigterm, left[0].At)
+	assert.True(t, left[0].At.Before(sigterm), "PB-07: the app got SIGTERM (%s) before its pod left the ready endpoints (%s)", sigterm, left[0].At)
 
 	kube.Await(t, "the old app exits within the grace period", p.grace+statusSlack, func(context.Context) (bool, string) {
 		ends := r.tl.Find("container", "terminated", old+"/kotaemon", upgradeAt)
 		if len(ends) == 0 {
 			return false, "not terminated yet"
 		}
-		require.Contains(t, ends[0].Detail, "exit 0", "the app's container did not exit cleanly")
+		require.Contains(t, ends[0].Detail, "exit 0", "PI-14: the app's container did not exit cleanly")
 		return true, ""
 	})
 	kube.Await(t, "the request in flight completes", p.grace+statusSlack, func(ctx context.Context) (bool, string) {
@@ -309,7 +309,7 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 	require.NotEmpty(t, timed, "the in-flight client printed nothing")
 	last := timed[len(timed)-1]
 	assert.True(t, strings.HasPrefix(last.text, "OK 200 ") && strings.HasSuffix(last.text, kotaemon.StreamEnd),
-		"the answer in flight at the stop streamed to its end: %s", last.text)
+		"PB-07: the answer in flight at the stop streamed to its end: %s", last.text)
 	for _, l := range timed[:len(timed)-1] {
 		// Refused or unroutable while the proxy had no rule yet: never a request that
 		// reached a pod and failed.
@@ -325,8 +325,8 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 		quietFrom = waitFrom
 	}
 	t.Logf("the app got its stop signal %s after the answer ended", sigterm.Sub(last.at).Round(10*time.Millisecond))
-	assert.True(t, sigterm.After(last.at), "the app got its stop signal (%s) before the answer in flight ended (%s)", sigterm, last.at)
-	assert.True(t, sigterm.Sub(quietFrom) <= quietSlack, "the app got its stop signal %s after the answers in flight had ended (bound %s): did an idle tab hold the wait?",
+	assert.True(t, sigterm.After(last.at), "PB-07: the app got its stop signal (%s) before the answer in flight ended (%s)", sigterm, last.at)
+	assert.True(t, sigterm.Sub(quietFrom) <= quietSlack, "PB-07: the app got its stop signal %s after the answers in flight had ended (bound %s): did an idle tab hold the wait?",
 		sigterm.Sub(quietFrom).Round(10*time.Millisecond), quietSlack)
 	tabLines := r.timedLogLines("tab")
 	require.NotEmpty(t, tabLines, "the tab's client printed nothing: its stream never ended")

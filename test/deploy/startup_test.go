@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
 
+	"kotaemon-k8s/invariants"
 	"kotaemon-k8s/test/kube"
 )
 
@@ -19,23 +21,33 @@ var modes = []string{"wrapper", "sidecar"}
 // serviceName is the release's app Service.
 const serviceName = releaseName + "-kotaemon"
 
-// slowStart is the stand-in's start-up in PB-01: well inside the fast startup budget.
-const slowStart = 8 * time.Second
+// promisedStart is the slowest start-up the chart promises never to kill (PI-05): the
+// expected start-up of the values (fastProbes) x 1.2, the floor of the safety factor.
+func promisedStart() time.Duration {
+	expected := fastProbes["probes"].(map[string]any)["startup"].(map[string]any)["expectedSeconds"].(float64) // JSON's number
+	return time.Duration(expected * float64(time.Second) * invariants.StartupCoverPermille / 1000)
+}
 
 // PB-01. Created: the release with fast probes; the stand-in keeps its port closed for
-// slowStart, inside the startup budget. Happens: the port opens. Must hold: the pod is
-// neither Ready nor a ready endpoint of the Service before the app answers; it is Ready
-// within one startup and one readiness probe (period and timeout each) after; no restart.
+// promisedStart, the slowest start-up the chart promises to cover. Happens: the port
+// opens. Must hold: the rendered startup budget leaves that start-up one startup period
+// before its earliest failure; the pod is neither Ready nor a ready endpoint of the
+// Service before the app answers; it is Ready within one startup and one readiness probe
+// (period and timeout each) of the moment the app bound its port (the stand-in's own
+// record); no restart.
 func TestPB01_ASlowStartIsNeitherRestartedNorServedBeforeTheAppAnswers(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
 			t.Parallel()
+			slowStart := promisedStart()
 			r := newRelease(t, "pb01-"+mode)
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000, "--startup="+slowStart.String()), fastProbes, modeLayer(mode))
-			p := probesOf(r.deployment())
+			p := r.probes()
 			recordWindows(r.tl, p)
-			require.Less(t, slowStart, p.startup.Window(), "the scenario's premise: the start fits the startup budget")
+			// Not fatal: a budget that breaks the promise must also be seen to kill.
+			assert.LessOrEqual(t, slowStart, p.startup.EarliestFailure()-p.startup.Period(),
+				"PI-05: the startup budget (earliest failure %s after the first probe) does not leave a start-up of expected x 1.2 (%s) one period", p.startup.EarliestFailure(), slowStart)
 			pod := r.onePod()
 
 			var bound time.Time
@@ -50,18 +62,18 @@ func TestPB01_ASlowStartIsNeitherRestartedNorServedBeforeTheAppAnswers(t *testin
 				if err != nil {
 					return false, err.Error()
 				}
-				st, err := r.state(ctx, pod)
+				st, onTestClock, err := r.stateOnTestClock(ctx, pod)
 				if err != nil {
 					return false, err.Error()
 				}
 				if st.BoundAt != nil {
-					bound = time.Now()
+					bound = onTestClock(*st.BoundAt)
 					r.tl.Mark("app-bound", st.BoundAt.UTC().Format(time.RFC3339Nano))
 					return true, ""
 				}
-				require.False(t, kube.PodReady(p), "the pod is Ready before the app answers: %s", podSummary(p))
+				require.False(t, kube.PodReady(p), "PB-01: the pod is Ready before the app answers: %s", podSummary(p))
 				for addr, ready := range eps {
-					require.False(t, ready, "endpoint %s is ready before the app answers", addr)
+					require.False(t, ready, "PB-01: endpoint %s is ready before the app answers", addr)
 				}
 				return false, "port still closed"
 			})
@@ -71,15 +83,18 @@ func TestPB01_ASlowStartIsNeitherRestartedNorServedBeforeTheAppAnswers(t *testin
 
 			got, why := r.pod(context.Background(), pod)
 			require.NotNil(t, got, why)
-			assert.Zero(t, kube.Restarts(got), "restarts during a start inside the budget")
+			assert.Zero(t, kube.Restarts(got), "PI-05: restarts during a start-up the budget promises to cover (%s)", slowStart)
+			assert.Empty(t, r.tl.Find("event", "Killing", "", time.Time{}), "PI-05: the kubelet decided to kill a start-up the budget promises to cover")
 		})
 	}
 }
 
 // PB-02. Created: the release with fast probes; the stand-in never opens its port.
-// Happens: every startup probe fails. Must hold: the container is restarted about one
-// startup budget after it started, not before the probes could have failed
-// failureThreshold times, and the pod is never Ready.
+// Happens: every startup probe fails. Must hold: the startup probe, not another, makes
+// the kubelet kill the container (its Killing event names it), no sooner than the probes
+// could have failed failureThreshold times and within the startup budget plus one period
+// and startupKillSlack of the container's start; the container is restarted; the pod is
+// never Ready.
 func TestPB02_AStartThatNeverCompletesIsRestartedAfterTheStartupBudget(t *testing.T) {
 	t.Parallel()
 	for _, mode := range modes {
@@ -87,47 +102,64 @@ func TestPB02_AStartThatNeverCompletesIsRestartedAfterTheStartupBudget(t *testin
 			t.Parallel()
 			r := newRelease(t, "pb02-"+mode)
 			r.install(nil, imagesLayer(r.im), standinLayer(mode, 8000, "--never-start"), fastProbes, modeLayer(mode))
-			p := probesOf(r.deployment())
+			p := r.probes()
 			recordWindows(r.tl, p)
 			pod := r.onePod()
 
 			neverReady := func(p *corev1.Pod) {
 				require.False(t, kube.PodReady(p), "a pod whose app never answers is Ready: %s", podSummary(p))
 			}
-			var started time.Time
 			kube.Await(t, "the Kotaemon container runs", podStart, func(ctx context.Context) (bool, string) {
 				p, why := r.pod(ctx, pod)
 				if p == nil {
 					return false, why
 				}
 				neverReady(p)
-				started = time.Now()
 				return containerRunning(p, "kotaemon"), podSummary(p)
 			})
 			budget := p.startup.Window()
 			// The earliest, on the runtime's own clock (whole seconds): failureThreshold
 			// failures need (failureThreshold - 1) periods after the first probe.
 			earliest := p.startup.EarliestFailure() - time.Second
-			latest := budget + p.startup.Timeout() + restartSlack + statusSlack
-			var lived time.Duration
-			kube.Await(t, "the container is restarted", latest, func(ctx context.Context) (bool, string) {
+			latestKill := budget + p.startup.Period() + startupKillSlack
+			var term *corev1.ContainerStateTerminated
+			kube.Await(t, "the container is restarted", latestKill+p.grace+restartSlack+statusSlack, func(ctx context.Context) (bool, string) {
 				p, why := r.pod(ctx, pod)
 				if p == nil {
 					return false, why
 				}
 				neverReady(p)
-				if term := lastTermination(p, "kotaemon"); term != nil {
-					lived = term.FinishedAt.Sub(term.StartedAt.Time)
+				if term = lastTermination(p, "kotaemon"); term != nil {
 					return true, ""
 				}
 				return false, podSummary(p)
 			})
-			t.Logf("the first container lived %s, restarted %s after the test saw it run (startup budget %s, bounds %s..%s)",
-				lived, time.Since(started).Round(100*time.Millisecond), budget, earliest, latest)
-			assert.GreaterOrEqual(t, lived, earliest, "killed before the startup probe could fail %d times", p.startup.FailureThreshold)
+			kills := r.killsOf(pod, time.Time{})
+			require.NotEmpty(t, kills, "PI-05: the kubelet never decided to kill a container that never started (no Killing event)")
+			assert.Contains(t, kills[0].Detail, "failed startup probe", "PI-05: the kill came from the startup probe")
+			killedAfter := kills[0].At.Sub(term.StartedAt.Time)
+			t.Logf("the startup probe's kill was decided %s after the container started (startup budget %s, bounds %s..%s): %s",
+				killedAfter.Round(100*time.Millisecond), budget, earliest, latestKill, kills[0].Detail)
+			assert.GreaterOrEqual(t, killedAfter, earliest, "killed before the startup probe could fail %d times", p.startup.FailureThreshold)
+			assert.LessOrEqual(t, killedAfter, latestKill, "PI-05: the kill came later than the startup budget + one period + %s", startupKillSlack)
 			assert.Empty(t, r.tl.Find("pod", "ready", pod, time.Time{}), "the pod was Ready at some point")
 		})
 	}
+}
+
+// startupKillSlack covers the kubelet's acting on the last failed startup probe (the
+// probe's own timeout included) and the event reaching the test's watch.
+const startupKillSlack = 5 * time.Second
+
+// killsOf are the kubelet's Killing events for pod since a moment, in order.
+func (r *release) killsOf(pod string, since time.Time) []kube.Entry {
+	var out []kube.Entry
+	for _, e := range r.tl.Find("event", "Killing", "", since) {
+		if strings.HasPrefix(e.Detail, pod+"/") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // lastTermination is how the named container of p last ended, once it was restarted.

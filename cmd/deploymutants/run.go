@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"kotaemon-k8s/test/mutants"
+)
+
+// runner runs the suite's binary once per variant.
+type runner struct {
+	deploy, renderer, dir, logs string
+	parallel                    int
+}
+
+// verdict is what a PB test did on a variant.
+type verdict string
+
+const (
+	caught   verdict = "failed, naming the invariant"
+	unnamed  verdict = "failed, naming no invariant (flagged)"
+	missed   verdict = "PASSED: a defect of the test"
+	notFound verdict = "did not run (flagged)"
+)
+
+type outcome struct {
+	test, variant string
+	verdict       verdict
+	message       string
+}
+
+// Env names the suite reads (test/deploy/release_test.go).
+const (
+	envVariant  = "KOTAEMON_MUTANT"
+	envRenderer = "KOTAEMON_MUTANT_RENDERER"
+)
+
+func (r runner) variant(v mutants.Variant) []outcome {
+	pattern := "^(" + strings.Join(v.Tests, "|") + ")$"
+	cmd := exec.Command(r.deploy, "-test.v", "-test.count=1", "-test.timeout=30m",
+		fmt.Sprintf("-test.parallel=%d", r.parallel), "-test.run="+pattern)
+	cmd.Dir = r.dir
+	cmd.Env = append(os.Environ(), envVariant+"="+v.Name, envRenderer+"="+r.renderer)
+	out, _ := cmd.CombinedOutput() // a failing suite is the expected outcome
+	_ = os.WriteFile(filepath.Join(r.logs, v.Name+".log"), out, 0o644)
+	return judge(v, out)
+}
+
+var (
+	resultLine = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): (Test[^ /]+) `)
+	testName   = regexp.MustCompile(`^=== (?:RUN|CONT|NAME|PAUSE)\s+(Test[^ /]+)`)
+	testField  = regexp.MustCompile(`^\s+Test:\s+(Test[^ /]+)`)
+	message    = regexp.MustCompile(`^\s+(Messages|Error):\s+(.*)$`)
+	fatalLine  = regexp.MustCompile(`^\s+\S+_test\.go:\d+: (.+)$`)
+	invariant  = regexp.MustCompile(`\bP[BI]-\d\d`)
+)
+
+// judge reads one run's output: each of the variant's tests, passed or failed, and
+// the failure messages it printed (testify's Messages and Error lines, t.Fatalf lines),
+// each under the test whose output it is (go test -v names the test before its lines).
+func judge(v mutants.Variant, out []byte) []outcome {
+	results := map[string]string{}
+	messages := map[string][]string{}
+	var current string
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := resultLine.FindStringSubmatch(line); m != nil {
+			results[m[2]] = m[1]
+			continue
+		}
+		if m := testName.FindStringSubmatch(line); m != nil {
+			current = m[1]
+			continue
+		}
+		if m := testField.FindStringSubmatch(line); m != nil {
+			current = m[1]
+			continue
+		}
+		if current == "" {
+			continue
+		}
+		if m := message.FindStringSubmatch(line); m != nil {
+			messages[current] = append(messages[current], strings.TrimSpace(m[2]))
+		} else if m := fatalLine.FindStringSubmatch(line); m != nil {
+			messages[current] = append(messages[current], m[1])
+		}
+	}
+	var outs []outcome
+	for _, t := range v.Tests {
+		o := outcome{test: t, variant: v.Name}
+		switch results[t] {
+		case "PASS":
+			o.verdict = missed
+		case "FAIL":
+			o.verdict, o.message = unnamed, first(messages[t])
+			for _, m := range messages[t] {
+				if invariant.MatchString(m) {
+					o.verdict, o.message = caught, m
+					break
+				}
+			}
+		default:
+			o.verdict = notFound
+		}
+		outs = append(outs, o)
+	}
+	return outs
+}
+
+func first(ms []string) string {
+	if len(ms) == 0 {
+		return ""
+	}
+	return ms[0]
+}
+
+// table is the run's result as markdown.
+func table(all []outcome) string {
+	var b strings.Builder
+	b.WriteString("| PB test | variant (chart bug) | outcome | first assertion naming the invariant |\n|---|---|---|---|\n")
+	for _, o := range all {
+		name := o.test
+		if i := strings.Index(name, "_"); i > 0 {
+			name = name[len("Test"):i]
+		}
+		msg := o.message
+		if len(msg) > 160 {
+			msg = msg[:157] + "..."
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", name, o.variant, o.verdict, strings.ReplaceAll(msg, "|", "\\|"))
+	}
+	return b.String()
+}
