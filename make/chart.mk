@@ -8,7 +8,7 @@ GO_TEST ?= go test
 # the time (stack traces keep file:line). Suites take the helm make built from HELM.
 SUITE_ENV = HELM=$(HELM) HELM4=$(HELM4) HELM_DOCS=$(HELM_DOCS) KUBE_SCORE=$(KUBE_SCORE) PROMTOOL=$(PROMTOOL) KOTAEMON_REQUIRE_CLUSTER=1
 
-.PHONY: test-render test-deploy test-deploy-mutants lint template install uninstall docs golden package publish bump
+.PHONY: test-render test-deploy test-deploy-mutants test-deploy-loaded lint template install uninstall docs golden package publish bump
 
 # The chart archive `make package` writes; the deploy suite installs exactly this file.
 CHART_VERSION = $(shell sed -n 's/^version: //p' $(CHART)/Chart.yaml)
@@ -123,6 +123,17 @@ test-deploy-mutants: cluster-ensure $(HELM) package ## run every PB test against
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deploymutants \
 		-deploy $(BIN)/deploy.test -renderer $(BIN)/chartmutant -logs $(CURDIR)/.cache/artifacts/mutants \
 		-parallel $(DEPLOY_PARALLEL) -variants '$(MUTANTS)'
+
+# The deploy suite on a busy machine: RUNS runs in a row while a CPU hog keeps every core
+# busy, and the table of failures per test (flakes: the goal is none).
+RUNS ?= 5
+test-deploy-loaded: cluster-ensure $(HELM) package ## run the deploy suite RUNS times (5) with every core kept busy, and print failures per test
+	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy
+	go build -o $(BIN)/deployloaded ./cmd/deployloaded
+	$(DEPLOY_PREFETCH)
+	go mod download sigs.k8s.io/gateway-api github.com/prometheus-operator/prometheus-operator@$(PROMETHEUS_OPERATOR_VERSION)
+	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deployloaded \
+		-deploy $(BIN)/deploy.test -logs $(CURDIR)/.cache/artifacts/loaded -runs $(RUNS) -parallel $(DEPLOY_PARALLEL) -run '$(DEPLOY_RUN)'
 
 golden: $(HELM) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff
 	UPDATE_GOLDEN=1 $(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' -run '^TestEveryValuesFileInEveryModeRendersAsItsGoldenFile$$' ./test/render

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"kotaemon-k8s/test/gotestout"
 	"kotaemon-k8s/test/mutants"
 )
 
@@ -50,44 +51,14 @@ func (r runner) variant(v mutants.Variant) []outcome {
 	return judge(v, out)
 }
 
-var (
-	resultLine = regexp.MustCompile(`^--- (PASS|FAIL|SKIP): (Test[^ /]+) `)
-	testName   = regexp.MustCompile(`^=== (?:RUN|CONT|NAME|PAUSE)\s+(Test[^ /]+)`)
-	testField  = regexp.MustCompile(`^\s+Test:\s+(Test[^ /]+)`)
-	message    = regexp.MustCompile(`^\s+(Messages|Error):\s+(.*)$`)
-	fatalLine  = regexp.MustCompile(`^\s+\S+_test\.go:\d+: (.+)$`)
-	invariant  = regexp.MustCompile(`\bP[BI]-\d\d`)
-)
+// invariant is how a failure names what it guards.
+var invariant = regexp.MustCompile(`\bP[BI]-\d\d`)
 
-// judge reads one run's output: each of the variant's tests, passed or failed, and
-// the failure messages it printed (testify's Messages and Error lines, t.Fatalf lines),
-// each under the test whose output it is (go test -v names the test before its lines).
+// judge reads one run's output (package gotestout): each of the variant's tests, passed
+// or failed, and the first of its failure messages that names an invariant.
 func judge(v mutants.Variant, out []byte) []outcome {
-	results := map[string]string{}
-	messages := map[string][]string{}
-	var current string
-	for _, line := range strings.Split(string(out), "\n") {
-		if m := resultLine.FindStringSubmatch(line); m != nil {
-			results[m[2]] = m[1]
-			continue
-		}
-		if m := testName.FindStringSubmatch(line); m != nil {
-			current = m[1]
-			continue
-		}
-		if m := testField.FindStringSubmatch(line); m != nil {
-			current = m[1]
-			continue
-		}
-		if current == "" {
-			continue
-		}
-		if m := message.FindStringSubmatch(line); m != nil {
-			messages[current] = append(messages[current], strings.TrimSpace(m[2]))
-		} else if m := fatalLine.FindStringSubmatch(line); m != nil {
-			messages[current] = append(messages[current], m[1])
-		}
-	}
+	run := gotestout.Parse(out)
+	results, messages := run.Results, run.Messages
 	var outs []outcome
 	for _, t := range v.Tests {
 		o := outcome{test: t, variant: v.Name}
