@@ -110,9 +110,9 @@ test-deploy: cluster-ensure $(HELM) package ## deploy suite: installs the chart 
 		-test.parallel=$(DEPLOY_PARALLEL) -test.run='$(DEPLOY_RUN)'
 
 # The mutation run: each PB test against the broken chart variants it exists to catch
-# (test/mutants), every release installed through cmd/chartmutant. About 25 min on 2
-# cores, so not part of `make test` or CI (docs/invariants.md, "The deploy suite's
-# mutation run"). MUTANTS=a,b picks variants.
+# (test/mutants), every release installed through cmd/chartmutant. About 6 min on 2
+# cores; CI runs it after `make test` (docs/invariants.md, "The deploy suite's mutation
+# run"). MUTANTS=a,b picks variants.
 MUTANTS ?=
 test-deploy-mutants: cluster-ensure $(HELM) package ## run every PB test against the chart bugs it exists to catch and print the table (MUTANTS=a,b picks variants)
 	$(GO_TEST) -c -ldflags='-s -w' -o $(BIN)/deploy.test ./test/deploy

@@ -37,7 +37,7 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 
 			faultAt := r.fault(pod, kotaemon.FaultDeadlock, 0)
 			decide := p.liveness.ToFail() + statusSlack
-			kube.Await(t, "the kubelet decides to restart the deadlocked container", decide, func(context.Context) (bool, string) {
+			kube.Await(t, "PB-03: the kubelet decides to restart the deadlocked container", decide, func(context.Context) (bool, string) {
 				return len(r.killsOf(pod, faultAt)) > 0, "no Killing event yet"
 			})
 			killing := r.killsOf(pod, faultAt)[0]
@@ -55,7 +55,7 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 
 			after := r.mustState(pod)
 			assert.NotEqual(t, before.AppID, after.AppID, "a new process answers after the restart")
-			assert.True(t, after.MarkerFound, "the new process finds the marker the old one wrote on the data volume")
+			assert.True(t, after.MarkerFound, "PB-03: the new process finds the marker the old one wrote on the data volume")
 			assert.Equal(t, before.Starts+1, after.Starts, "starts counted on the data volume")
 			assert.Empty(t, after.MarkerError)
 
@@ -63,8 +63,8 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 			next := r.onePod()
 			r.awaitReady(next, "after the pod was replaced", podStart+p.grace+p.startup.Window()+p.readiness.ToPass()+statusSlack)
 			replaced := r.mustState(next)
-			assert.True(t, replaced.MarkerFound, "persistence: the next pod finds the marker the last one wrote: the data outlives the pod (a claim, not a pod volume)")
-			assert.Equal(t, before.Starts+2, replaced.Starts, "starts counted on the claim across pods")
+			assert.True(t, replaced.MarkerFound, "PB-03: the next pod finds the marker the last one wrote: the data outlives the pod (a claim, not a pod volume)")
+			assert.Equal(t, before.Starts+2, replaced.Starts, "PB-03: starts counted on the claim across pods")
 		})
 	}
 }
