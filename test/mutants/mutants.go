@@ -69,12 +69,24 @@ var separator = regexp.MustCompile(`(?m)^---[ \t]*$`)
 // Apply applies the variant to a rendered release (helm's multi-document YAML) and
 // returns it; an error names what the variant needed and did not find.
 func (v Variant) Apply(manifest []byte) ([]byte, error) {
+	return Rewrite(manifest, func(objects []map[string]any) error {
+		if err := v.apply(&release{docs: objects}); err != nil {
+			return fmt.Errorf("variant %s: %w", v.Name, err)
+		}
+		return nil
+	})
+}
+
+// Rewrite decodes a rendered release into plain objects, lets change alter them in
+// place, and writes the release again: every post-renderer of the project (the
+// variants, the benchmarks' naive probes) changes a render through it.
+func Rewrite(manifest []byte, change func(objects []map[string]any) error) ([]byte, error) {
 	r, err := parse(manifest)
 	if err != nil {
 		return nil, err
 	}
-	if err := v.apply(r); err != nil {
-		return nil, fmt.Errorf("variant %s: %w", v.Name, err)
+	if err := change(r.docs); err != nil {
+		return nil, err
 	}
 	return r.render()
 }
@@ -126,7 +138,7 @@ func (r *release) kind(k string) []map[string]any {
 // podSpec is the Kotaemon Deployment's pod spec.
 func (r *release) podSpec() (map[string]any, error) {
 	for _, d := range r.kind("Deployment") {
-		if spec, ok := dig(d, "spec", "template", "spec").(map[string]any); ok {
+		if spec, ok := Dig(d, "spec", "template", "spec").(map[string]any); ok {
 			return spec, nil
 		}
 	}
@@ -187,7 +199,7 @@ func (r *release) healthPort() (int, error) {
 // the ConfigMap to write it back into.
 func (r *release) agentConfig() (map[string]any, map[string]any, error) {
 	for _, cm := range r.kind("ConfigMap") {
-		name, _ := dig(cm, "metadata", "name").(string)
+		name, _ := Dig(cm, "metadata", "name").(string)
 		data, _ := cm["data"].(map[string]any)
 		text, ok := data["config.yaml"].(string)
 		if !strings.HasSuffix(name, "-health") || !ok {
@@ -231,7 +243,8 @@ func (r *release) endpoint(kind string) (map[string]any, error) {
 	return get, err
 }
 
-func dig(m map[string]any, keys ...string) any {
+// Dig is the value at a path of keys in a decoded object, nil where the path breaks.
+func Dig(m map[string]any, keys ...string) any {
 	var cur any = m
 	for _, k := range keys {
 		next, ok := cur.(map[string]any)

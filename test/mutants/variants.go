@@ -84,7 +84,7 @@ func readinessOnLive(r *release) error {
 	if err != nil {
 		return err
 	}
-	live, ok := dig(cfg, "paths", "live").(string)
+	live, ok := Dig(cfg, "paths", "live").(string)
 	if !ok {
 		return fmt.Errorf("agent config: no paths.live")
 	}

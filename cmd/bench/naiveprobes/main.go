@@ -13,10 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
-	"strings"
 
-	"sigs.k8s.io/yaml"
+	"kotaemon-k8s/test/mutants"
 )
 
 // naiveProbe is the probe a hand-written Deployment often carries: the app's home page,
@@ -32,8 +30,6 @@ var naiveProbe = map[string]any{
 // appContainer is the container the chart runs Kotaemon in.
 const appContainer = "kotaemon"
 
-var separator = regexp.MustCompile(`(?m)^---[ \t]*$`)
-
 func main() {
 	if err := run(bufio.NewReader(os.Stdin), os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "naiveprobes:", err)
@@ -46,41 +42,34 @@ func run(in io.Reader, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	found := false
-	for i, doc := range separator.Split(string(b), -1) {
-		if strings.TrimSpace(doc) == "" {
-			continue
-		}
-		var obj map[string]any
-		if err := yaml.Unmarshal([]byte(doc), &obj); err != nil {
-			return fmt.Errorf("document %d: %w", i, err)
-		}
-		if obj["kind"] == "Deployment" {
+	naived, err := mutants.Rewrite(b, func(objects []map[string]any) error {
+		found := false
+		for _, obj := range objects {
+			if obj["kind"] != "Deployment" {
+				continue
+			}
 			replaced, err := naive(obj)
 			if err != nil {
-				return fmt.Errorf("document %d (Deployment): %w", i, err)
+				return fmt.Errorf("Deployment: %w", err)
 			}
 			found = found || replaced
-			nb, err := yaml.Marshal(obj)
-			if err != nil {
-				return err
-			}
-			doc = "\n" + string(nb)
 		}
-		if _, err := fmt.Fprintf(out, "---%s\n", strings.TrimRight(doc, "\n")); err != nil {
-			return err
+		if !found {
+			return fmt.Errorf("no Deployment with a container %q: nothing to make naive", appContainer)
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if !found {
-		return fmt.Errorf("no Deployment with a container %q: nothing to make naive", appContainer)
-	}
-	return nil
+	_, err = out.Write(naived)
+	return err
 }
 
 // naive removes every probe of the pod template and puts the naive pair on the app
 // container; it reports whether that container was there.
 func naive(deploy map[string]any) (bool, error) {
-	spec, ok := dig(deploy, "spec", "template", "spec").(map[string]any)
+	spec, ok := mutants.Dig(deploy, "spec", "template", "spec").(map[string]any)
 	if !ok {
 		return false, fmt.Errorf("spec.template.spec: missing")
 	}
@@ -103,16 +92,4 @@ func naive(deploy map[string]any) (bool, error) {
 		}
 	}
 	return found, nil
-}
-
-func dig(m map[string]any, keys ...string) any {
-	var cur any = m
-	for _, k := range keys {
-		next, ok := cur.(map[string]any)
-		if !ok {
-			return nil
-		}
-		cur = next[k]
-	}
-	return cur
 }

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bytes"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"sigs.k8s.io/yaml"
+
+	"kotaemon-k8s/test/mutants"
 )
 
 const rendered = `---
@@ -37,13 +40,13 @@ spec:
 func TestTheAppContainerGetsTheNaivePairAndNoOtherProbeIsLeft(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(strings.NewReader(rendered), &out))
-	docs := separator.Split(out.String(), -1)
+	docs := regexp.MustCompile(`(?m)^---[ \t]*$`).Split(out.String(), -1)
 	require.Len(t, docs, 3, "the leading separator, the Service, the Deployment")
 	assert.Contains(t, docs[1], "kind: Service", "documents other than the Deployment pass through")
 
 	var d map[string]any
 	require.NoError(t, yaml.Unmarshal([]byte(docs[2]), &d))
-	spec := dig(d, "spec", "template", "spec").(map[string]any)
+	spec := mutants.Dig(d, "spec", "template", "spec").(map[string]any)
 	agent := spec["initContainers"].([]any)[0].(map[string]any)
 	assert.NotContains(t, agent, "startupProbe")
 	app := spec["containers"].([]any)[0].(map[string]any)
