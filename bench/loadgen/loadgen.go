@@ -69,6 +69,12 @@ type Result struct {
 	P99      time.Duration
 	Max      time.Duration
 	Late     int // requests dispatched more than 1ms after their slot (generator saturated)
+	// DueP50 and DueP99 are latencies from each request's slot in the schedule, not from
+	// its send: the time spent waiting for a free worker counts, as a probe that is due
+	// but queued still waits for its answer.
+	DueP50, DueP99 time.Duration
+	// Achieved is answers per second over the run, from the first slot to the last answer.
+	Achieved float64
 }
 
 // NewClient keeps enough idle loopback connections for the workers.
@@ -85,34 +91,39 @@ func NewClient(workers int) *http.Client {
 
 // Run sends GET url at a fixed rate for d, open loop: requests are dispatched on a
 // schedule whatever the answers' latency, through a pool of workers. Latency is
-// measured from the send to the end of the body.
+// measured from the send to the end of the body (P50, P99, Max), and from the request's
+// slot in the schedule (DueP50, DueP99).
 func Run(ctx context.Context, client *http.Client, url string, rate float64, d time.Duration, workers int) Result {
 	n := int(rate * d.Seconds())
 	if n < 1 {
 		n = 1
 	}
 	type sample struct {
-		lat  time.Duration
-		code int
+		lat, due time.Duration
+		code     int
+	}
+	type job struct {
+		i  int
+		at time.Time // its slot in the schedule
 	}
 	samples := make([]sample, n)
-	jobs := make(chan int, n)
+	jobs := make(chan job, n)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range jobs {
+			for j := range jobs {
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 				begin := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
-					samples[i] = sample{lat: time.Since(begin), code: -1}
+					samples[j.i] = sample{lat: time.Since(begin), due: time.Since(j.at), code: -1}
 					continue
 				}
 				_, _ = io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
-				samples[i] = sample{lat: time.Since(begin), code: resp.StatusCode}
+				samples[j.i] = sample{lat: time.Since(begin), due: time.Since(j.at), code: resp.StatusCode}
 			}
 		}()
 	}
@@ -125,11 +136,13 @@ func Run(ctx context.Context, client *http.Client, url string, rate float64, d t
 		} else if wait < -time.Millisecond {
 			res.Late++
 		}
-		jobs <- i
+		jobs <- job{i, at}
 	}
 	close(jobs)
 	wg.Wait()
+	elapsed := time.Since(start)
 	lats := make([]time.Duration, 0, n)
+	dues := make([]time.Duration, 0, n)
 	for _, s := range samples {
 		if s.code == -1 {
 			res.Errors++
@@ -140,14 +153,21 @@ func Run(ctx context.Context, client *http.Client, url string, rate float64, d t
 		}
 		res.Codes[s.code]++
 		lats = append(lats, s.lat)
+		dues = append(dues, s.due)
 	}
 	slices.Sort(lats)
+	slices.Sort(dues)
 	if len(lats) > 0 {
-		res.P50 = lats[len(lats)*50/100]
-		res.P99 = lats[min(len(lats)-1, len(lats)*99/100)]
-		res.Max = lats[len(lats)-1]
+		res.P50, res.P99, res.Max = Percentile(lats, 50), Percentile(lats, 99), lats[len(lats)-1]
+		res.DueP50, res.DueP99 = Percentile(dues, 50), Percentile(dues, 99)
+		res.Achieved = float64(len(lats)) / elapsed.Seconds()
 	}
 	return res
+}
+
+// Percentile is the p-th percentile of sorted durations (not empty).
+func Percentile(sorted []time.Duration, p int) time.Duration {
+	return sorted[min(len(sorted)-1, len(sorted)*p/100)]
 }
 
 // RSS is the resident set size of pid in bytes (VmRSS of /proc/PID/status).

@@ -85,6 +85,9 @@ func costHTTP(url string, pid int, cr costRate) *results.Result {
 	r.Set("failed", float64(res.Sent-res.Codes[200]))
 	r.Set("p50Ms", ms(res.P50))
 	r.Set("p99Ms", ms(res.P99))
+	r.Set("dueP50Ms", ms(res.DueP50))
+	r.Set("dueP99Ms", ms(res.DueP99))
+	r.Set("achievedPerS", res.Achieved)
 	if pid > 0 {
 		cpu1, _ := loadgen.CPUTime(pid)
 		if res.Sent > 0 {
@@ -103,6 +106,7 @@ func costExec(bin, url string, cr costRate) *results.Result {
 	var (
 		mu        sync.Mutex
 		lat       []time.Duration
+		due       []time.Duration // from the slot: waiting for one of the 64 counts
 		cpu       time.Duration
 		rss       int64
 		failed    int
@@ -131,6 +135,7 @@ func costExec(bin, url string, cr costRate) *results.Result {
 			mu.Lock()
 			defer mu.Unlock()
 			lat = append(lat, d)
+			due = append(due, time.Since(slot))
 			if err != nil {
 				failed++
 			}
@@ -144,13 +149,16 @@ func costExec(bin, url string, cr costRate) *results.Result {
 	}
 	wg.Wait()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	sort.Slice(due, func(i, j int) bool { return due[i] < due[j] })
 	r.Set("sent", float64(n))
 	r.Set("failed", float64(failed))
 	r.Set("late", float64(late))
 	r.Set("achievedPerS", float64(n)/time.Since(start).Seconds())
 	if len(lat) > 0 {
-		r.Set("p50Ms", ms(lat[len(lat)/2]))
-		r.Set("p99Ms", ms(lat[min(len(lat)-1, len(lat)*99/100)]))
+		r.Set("p50Ms", ms(loadgen.Percentile(lat, 50)))
+		r.Set("p99Ms", ms(loadgen.Percentile(lat, 99)))
+		r.Set("dueP50Ms", ms(loadgen.Percentile(due, 50)))
+		r.Set("dueP99Ms", ms(loadgen.Percentile(due, 99)))
 		r.Set("cpuMsPer1000", ms(cpu)/float64(len(lat))*1000)
 	}
 	r.Set("rssMiB", mib(rss))
