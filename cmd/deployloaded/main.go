@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
@@ -41,12 +40,8 @@ func main() {
 	var took []time.Duration
 	for i := 1; i <= *runs; i++ {
 		start := time.Now()
-		cmd := exec.Command(*deploy, "-test.v", "-test.count=1", "-test.timeout=30m",
-			fmt.Sprintf("-test.parallel=%d", *parallel), "-test.run="+*pattern)
-		cmd.Dir = *dir
-		out, _ := cmd.CombinedOutput() // failures are what the table counts
+		out := gotestout.RunBinary(*deploy, *dir, nil, *parallel, *pattern, filepath.Join(*logs, fmt.Sprintf("run-%d.log", i)))
 		took = append(took, time.Since(start))
-		_ = os.WriteFile(filepath.Join(*logs, fmt.Sprintf("run-%d.log", i)), out, 0o644)
 		all = append(all, gotestout.Parse(out))
 		fmt.Fprintf(os.Stderr, "deployloaded: run %d of %d done in %s\n", i, *runs, took[i-1].Round(time.Second))
 	}
@@ -113,8 +108,8 @@ func report(all []gotestout.Run, took []time.Duration, hog int) string {
 				pass++
 			case "FAIL":
 				fail++
-				if why == "" && len(r.Messages[strings.SplitN(t, "/", 2)[0]]) > 0 {
-					why = r.Messages[strings.SplitN(t, "/", 2)[0]][0]
+				if ms := r.Messages[strings.SplitN(t, "/", 2)[0]]; why == "" && len(ms) > 0 {
+					why = ms[0]
 				}
 			case "SKIP":
 				skip++

@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,12 +40,8 @@ const (
 
 func (r runner) variant(v mutants.Variant) []outcome {
 	pattern := "^(" + strings.Join(v.Tests, "|") + ")$"
-	cmd := exec.Command(r.deploy, "-test.v", "-test.count=1", "-test.timeout=30m",
-		fmt.Sprintf("-test.parallel=%d", r.parallel), "-test.run="+pattern)
-	cmd.Dir = r.dir
-	cmd.Env = append(os.Environ(), envVariant+"="+v.Name, envRenderer+"="+r.renderer)
-	out, _ := cmd.CombinedOutput() // a failing suite is the expected outcome
-	_ = os.WriteFile(filepath.Join(r.logs, v.Name+".log"), out, 0o644)
+	out := gotestout.RunBinary(r.deploy, r.dir, []string{envVariant + "=" + v.Name, envRenderer + "=" + r.renderer},
+		r.parallel, pattern, filepath.Join(r.logs, v.Name+".log"))
 	return judge(v, out)
 }
 

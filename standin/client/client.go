@@ -18,6 +18,10 @@ import (
 	"time"
 )
 
+// BrokenOff is in the line of an answer whose body broke off after its status (a
+// streamed answer cut by a dying app).
+const BrokenOff = "body broken off"
+
 // headers collects repeated -header "Name: value" flags.
 type headers []string
 
@@ -107,7 +111,7 @@ func get(out io.Writer, client *http.Client, url string, hs headers, maxBody int
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		// An answer that breaks off (a streamed one cut by a dying app) is no answer.
-		fmt.Fprintln(out, "ERR", resp.StatusCode, "body broken off after", len(body), "bytes:", err)
+		fmt.Fprintln(out, "ERR", resp.StatusCode, BrokenOff+" after", len(body), "bytes:", err)
 		return true, err
 	}
 	fmt.Fprintln(out, "OK", resp.StatusCode, strings.Join(strings.Fields(string(body)), " "))

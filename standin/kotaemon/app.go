@@ -88,10 +88,8 @@ func (s *Standin) root(w http.ResponseWriter, _ *http.Request) {
 
 // work holds a worker for ?seconds=N so a test can keep a request in flight across SIGTERM.
 func (s *Standin) work(w http.ResponseWriter, r *http.Request) {
-	secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
-	if err != nil || secs < 0 || secs > control.MaxSeconds {
-		http.Error(w, fmt.Sprintf("seconds: %q must be a number of seconds from 0 to %d",
-			r.URL.Query().Get("seconds"), control.MaxSeconds), http.StatusBadRequest)
+	secs, ok := secondsParam(w, r)
+	if !ok {
 		return
 	}
 	release, err := s.pool.acquire(r.Context())
@@ -109,6 +107,17 @@ func (s *Standin) work(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, "done\n")
 }
 
+// secondsParam is the request's ?seconds=N; a bad one is answered 400 and ok is false.
+func secondsParam(w http.ResponseWriter, r *http.Request) (secs float64, ok bool) {
+	secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
+	if err != nil || secs < 0 || secs > control.MaxSeconds {
+		http.Error(w, fmt.Sprintf("seconds: %q must be a number of seconds from 0 to %d",
+			r.URL.Query().Get("seconds"), control.MaxSeconds), http.StatusBadRequest)
+		return 0, false
+	}
+	return secs, true
+}
+
 // streamEvery is the gap between a streamed answer's events: an LLM's tokens come a few
 // a second.
 const streamEvery = 250 * time.Millisecond
@@ -118,10 +127,8 @@ const streamEvery = 250 * time.Millisecond
 // streamEvery for N seconds, then StreamEnd. A process that dies
 // meanwhile cuts it, and the client sees a body that breaks off.
 func (s *Standin) stream(w http.ResponseWriter, r *http.Request) {
-	secs, err := strconv.ParseFloat(r.URL.Query().Get("seconds"), 64)
-	if err != nil || secs < 0 || secs > control.MaxSeconds {
-		http.Error(w, fmt.Sprintf("seconds: %q must be a number of seconds from 0 to %d",
-			r.URL.Query().Get("seconds"), control.MaxSeconds), http.StatusBadRequest)
+	secs, ok := secondsParam(w, r)
+	if !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")

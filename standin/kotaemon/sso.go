@@ -112,25 +112,7 @@ func (s *Standin) uvicornStop(sig os.Signal, sigs <-chan os.Signal) error {
 		ctx, cancel = context.WithTimeout(ctx, s.opts.GracefulTimeout)
 	}
 	defer cancel()
-	_ = s.health.Close()
-	shut := make(chan error, 1)
-	go func() { shut <- s.app.Shutdown(ctx) }()
-	for waiting := true; waiting; {
-		select {
-		case err := <-shut:
-			if err != nil {
-				s.log.Warn("timeout graceful shutdown exceeded: cancelling", "inFlight", s.rec.snapshot().InFlight)
-				_ = s.app.Close()
-			}
-			waiting = false
-		case again := <-sigs:
-			if again == syscall.SIGINT || again == os.Interrupt {
-				s.log.Info("second SIGINT: force exit", "inFlight", s.rec.snapshot().InFlight)
-				_ = s.app.Close()
-			}
-		}
-	}
-	_ = s.control.Close()
+	s.drain(ctx, sigs)
 	if sig == syscall.SIGTERM && !s.opts.defaultAction(syscall.SIGTERM) {
 		return ErrKilledBySigterm
 	}

@@ -192,7 +192,9 @@ func (s *Standin) lifecycle(ctx context.Context, sigs <-chan os.Signal) error {
 			// SIGINT: KeyboardInterrupt in the main thread, and Gradio closes its server,
 			// waiting for its thread at most Drain.
 			s.log.Info("sigterm", "signal", name, "drain", s.opts.Drain.String())
-			s.drain()
+			ctx, cancel := context.WithTimeout(context.Background(), s.opts.Drain)
+			defer cancel()
+			s.drain(ctx, nil)
 			return nil
 		case <-bind:
 			bind = nil
@@ -240,17 +242,29 @@ func (s *Standin) bindApp() error {
 	return nil
 }
 
-// drain stops accepting, lets in-flight app requests finish within Drain, then cuts the
-// rest; the control port stays up meanwhile so the suite can watch the drain.
-func (s *Standin) drain() {
-	ctx, cancel := context.WithTimeout(context.Background(), s.opts.Drain)
-	defer cancel()
+// drain stops accepting, lets in-flight app requests finish until ctx ends, then cuts
+// the rest; a SIGINT from force cuts them at once (nil: none can). The control port
+// stays up meanwhile so the suite can watch the drain.
+func (s *Standin) drain(ctx context.Context, force <-chan os.Signal) {
 	_ = s.health.Close()
-	if err := s.app.Shutdown(ctx); err != nil {
-		s.log.Warn("drain cut short", "inFlight", s.rec.snapshot().InFlight, "err", err.Error())
-		_ = s.app.Close()
+	shut := make(chan error, 1)
+	go func() { shut <- s.app.Shutdown(ctx) }()
+	for {
+		select {
+		case err := <-shut:
+			if err != nil {
+				s.log.Warn("drain cut short", "inFlight", s.rec.snapshot().InFlight, "err", err.Error())
+				_ = s.app.Close()
+			}
+			_ = s.control.Close()
+			return
+		case again := <-force:
+			if again == syscall.SIGINT || again == os.Interrupt {
+				s.log.Info("second SIGINT: force exit", "inFlight", s.rec.snapshot().InFlight)
+				_ = s.app.Close()
+			}
+		}
 	}
-	_ = s.control.Close()
 }
 
 func (s *Standin) closeNow() {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"kotaemon-k8s/standin/client"
 	"kotaemon-k8s/standin/dependency"
 	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
@@ -196,26 +197,14 @@ func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32)
 	r.awaitRollout(replicas, podStart+benchStart+benchReadyCap)
 
 	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
-	kube.Await(r.t, "the client gets answers through the Service", podStart, func(ctx context.Context) (bool, string) {
-		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, "traffic", "", 5)
-		if err != nil {
-			return false, err.Error()
-		}
-		return kube.AllPrefixed(lines, 5, "OK 200"), strings.Join(lines, "|")
-	})
+	r.awaitAnswers("traffic", 5, podStart)
 	streamers := make([]string, benchStreamers)
 	for i := range streamers {
 		streamers[i] = fmt.Sprintf("streams-%d", i+1)
 		r.createPod(kube.Client(streamers[i], r.im.standin, nil, "-url="+serviceURL(kotaemon.StreamPath(int(benchAnswer.Seconds()))), "-interval=100ms", "-timeout=60s"))
 	}
 	for _, s := range streamers {
-		kube.Await(r.t, "the "+s+" client streams answers through the Service", podStart+2*benchAnswer, func(ctx context.Context) (bool, string) {
-			lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, s, "", 1)
-			if err != nil {
-				return false, err.Error()
-			}
-			return kube.AllPrefixed(lines, 1, "OK 200"), strings.Join(lines, "|")
-		})
+		r.awaitAnswers(s, 1, podStart+2*benchAnswer)
 	}
 	streamedBefore := map[string]int{}
 	for _, s := range streamers {
@@ -248,9 +237,9 @@ func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32)
 	for _, s := range streamers {
 		for _, l := range r.timedLogLines(s)[streamedBefore[s]:] {
 			switch {
-			case strings.HasPrefix(l.text, "OK 200") && strings.HasSuffix(l.text, kotaemon.StreamEnd):
+			case streamedToItsEnd(l.text):
 				answers++
-			case strings.Contains(l.text, "body broken off"):
+			case strings.Contains(l.text, client.BrokenOff):
 				answers++
 				cut++
 			}

@@ -122,8 +122,8 @@ func firstBetween(entries []kube.Entry, from, to time.Time) (time.Time, bool) {
 // moment (Unhealthy events), whatever container carries the probe.
 func (r *release) livenessFailures(pod string, since time.Time) []string {
 	var out []string
-	for _, e := range r.tl.Find("event", "Unhealthy", "", since) {
-		if strings.HasPrefix(e.Detail, pod+"/") && strings.Contains(e.Detail, "Liveness probe failed") {
+	for _, e := range r.podEvents("Unhealthy", pod, since) {
+		if strings.Contains(e.Detail, "Liveness probe failed") {
 			out = append(out, e.Detail)
 		}
 	}

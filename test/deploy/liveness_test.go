@@ -38,9 +38,9 @@ func TestPB03_ADeadlockedAppIsRestartedWithinTheLivenessWindowAndKeepsItsData(t 
 			faultAt := r.fault(pod, kotaemon.FaultDeadlock, 0)
 			decide := p.liveness.ToFail() + statusSlack
 			kube.Await(t, "PB-03: the kubelet decides to restart the deadlocked container", decide, func(context.Context) (bool, string) {
-				return len(r.killsOf(pod, faultAt)) > 0, "no Killing event yet"
+				return len(r.podEvents("Killing", pod, faultAt)) > 0, "no Killing event yet"
 			})
-			killing := r.killsOf(pod, faultAt)[0]
+			killing := r.podEvents("Killing", pod, faultAt)[0]
 			assert.Contains(t, killing.Detail, "failed liveness probe", "PI-01: the liveness probe restarts a deadlocked app")
 			t.Logf("restart decided %s after the deadlock (liveness fails within %s): %s",
 				killing.At.Sub(faultAt).Round(100*time.Millisecond), p.liveness.ToFail(), killing.Detail)

@@ -196,6 +196,18 @@ func (r *release) awaitNotReady(name, why string, bound time.Duration) time.Time
 	return time.Now()
 }
 
+// podEvents are the kubelet's events of a reason (Killing, Unhealthy, ...) about pod or
+// its containers since a moment, in order, as the timeline recorded them.
+func (r *release) podEvents(reason, pod string, since time.Time) []kube.Entry {
+	var out []kube.Entry
+	for _, e := range r.tl.Find("event", reason, "", since) {
+		if strings.HasPrefix(e.Detail, pod+"/") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // holdWithoutRestart fails if the pod restarts any container during d.
 func (r *release) holdWithoutRestart(name, invariant string, d time.Duration, also func(*corev1.Pod) (bool, string)) {
 	r.t.Helper()

@@ -85,13 +85,7 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
 	r.createPod(kube.Client("streams", r.im.standin, nil, "-url="+serviceURL(kotaemon.StreamPath(streamSeconds)), "-interval=100ms", "-timeout=60s"))
 	for _, client := range []string{"traffic", "streams"} {
-		kube.Await(t, "the "+client+" client gets answers through the Service", podStart+streamSeconds*time.Second, func(ctx context.Context) (bool, string) {
-			lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, client, "", 1)
-			if err != nil {
-				return false, err.Error()
-			}
-			return kube.AllPrefixed(lines, 1, "OK 200"), strings.Join(lines, "|")
-		})
+		r.awaitAnswers(client, 1, podStart+streamSeconds*time.Second)
 	}
 
 	// Lines from before the client's first answers (the node's proxy had no rule for the
@@ -135,13 +129,31 @@ func TestPB07a_ARollingUpgradeOfTwoReplicasFailsNoRequest(t *testing.T) {
 			continue
 		}
 		answers = append(answers, l.text)
-		if !strings.HasPrefix(l.text, "OK 200 ") || !strings.HasSuffix(l.text, kotaemon.StreamEnd) {
+		if !streamedToItsEnd(l.text) {
 			cut = append(cut, l.text)
 		}
 	}
 	t.Logf("%d streamed answers during the rollout, %d cut", len(answers), len(cut))
 	assert.Empty(t, cut, "PB-07: answers cut during a rolling upgrade")
 	assert.GreaterOrEqual(t, len(answers), 3, "too few answers to show anything")
+}
+
+// awaitAnswers waits until the in-cluster client's last n lines are answers (OK 200).
+func (r *release) awaitAnswers(client string, n int, bound time.Duration) {
+	r.t.Helper()
+	kube.Await(r.t, "the "+client+" client gets answers through the Service", bound, func(ctx context.Context) (bool, string) {
+		lines, err := kube.LastLogLines(ctx, r.c.Client, r.ns, client, "", int64(n))
+		if err != nil {
+			return false, err.Error()
+		}
+		return kube.AllPrefixed(lines, n, "OK 200"), strings.Join(lines, "|")
+	})
+}
+
+// streamedToItsEnd says whether a client's line is a streamed answer that reached its
+// last event.
+func streamedToItsEnd(line string) bool {
+	return strings.HasPrefix(line, "OK 200 ") && strings.HasSuffix(line, kotaemon.StreamEnd)
 }
 
 // streamSeconds is how long each of PB-07 (a)'s streamed answers lasts: longer than
@@ -308,7 +320,7 @@ func pb07b(t *testing.T, name, mode string, sso bool) {
 	timed := r.timedLogLines("inflight")
 	require.NotEmpty(t, timed, "the in-flight client printed nothing")
 	last := timed[len(timed)-1]
-	assert.True(t, strings.HasPrefix(last.text, "OK 200 ") && strings.HasSuffix(last.text, kotaemon.StreamEnd),
+	assert.True(t, streamedToItsEnd(last.text),
 		"PB-07: the answer in flight at the stop streamed to its end: %s", last.text)
 	for _, l := range timed[:len(timed)-1] {
 		// Refused or unroutable while the proxy had no rule yet: never a request that

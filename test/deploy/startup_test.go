@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"context"
-	"strings"
 	"testing"
 	"time"
 
@@ -134,7 +133,7 @@ func TestPB02_AStartThatNeverCompletesIsRestartedAfterTheStartupBudget(t *testin
 				}
 				return false, podSummary(p)
 			})
-			kills := r.killsOf(pod, time.Time{})
+			kills := r.podEvents("Killing", pod, time.Time{})
 			require.NotEmpty(t, kills, "PI-05: the kubelet never decided to kill a container that never started (no Killing event)")
 			assert.Contains(t, kills[0].Detail, "failed startup probe", "PI-05: the kill came from the startup probe")
 			killedAfter := kills[0].At.Sub(term.StartedAt.Time)
@@ -150,17 +149,6 @@ func TestPB02_AStartThatNeverCompletesIsRestartedAfterTheStartupBudget(t *testin
 // startupKillSlack covers the kubelet's acting on the last failed startup probe (the
 // probe's own timeout included) and the event reaching the test's watch.
 const startupKillSlack = 5 * time.Second
-
-// killsOf are the kubelet's Killing events for pod since a moment, in order.
-func (r *release) killsOf(pod string, since time.Time) []kube.Entry {
-	var out []kube.Entry
-	for _, e := range r.tl.Find("event", "Killing", "", since) {
-		if strings.HasPrefix(e.Detail, pod+"/") {
-			out = append(out, e)
-		}
-	}
-	return out
-}
 
 // lastTermination is how the named container of p last ended, once it was restarted.
 func lastTermination(p *corev1.Pod, name string) *corev1.ContainerStateTerminated {

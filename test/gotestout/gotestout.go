@@ -1,12 +1,33 @@
-// Package gotestout reads the output of a test binary run with -test.v: each test's
+// Package gotestout runs a test binary with -test.v and reads its output: each test's
 // result and the failure messages printed under it. The deploy suite's mutation run and
-// its loaded runs judge the suite by it.
+// its loaded runs run and judge the suite by it.
 package gotestout
 
 import (
+	"fmt"
+	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 )
+
+// RunBinary runs a compiled test binary in dir with -test.v (as make test-deploy does:
+// one count, a 30 min timeout, parallel at most, tests matching pattern), with env
+// added to this process's, keeps its whole output in logFile (its directory must exist)
+// and returns it. A failing
+// run is an outcome to read, not an error.
+func RunBinary(bin, dir string, env []string, parallel int, pattern, logFile string) []byte {
+	cmd := exec.Command(bin, "-test.v", "-test.count=1", "-test.timeout=30m",
+		fmt.Sprintf("-test.parallel=%d", parallel), "-test.run="+pattern)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if _, failed := err.(*exec.ExitError); err != nil && !failed {
+		out = append(out, fmt.Sprintf("\n(the test binary could not run: %v)\n", err)...)
+	}
+	_ = os.WriteFile(logFile, out, 0o644)
+	return out
+}
 
 // Run is one run's outcome.
 type Run struct {

@@ -9,7 +9,6 @@ package mutants
 import (
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -229,7 +228,7 @@ func (r *release) setAgentConfig(f func(cfg map[string]any)) error {
 	return nil
 }
 
-// endpointPath is the path and port of a probe of the kind where the chart put it.
+// endpoint is the httpGet (path and port) of the probe of the kind where the chart put it.
 func (r *release) endpoint(kind string) (map[string]any, error) {
 	var get map[string]any
 	err := r.probes(kind, func(_, p map[string]any) error {
@@ -254,17 +253,4 @@ func Dig(m map[string]any, keys ...string) any {
 		cur = next[k]
 	}
 	return cur
-}
-
-// TestsOf are the variants each PB test is run against, by test.
-func TestsOf() map[string][]string {
-	out := map[string][]string{}
-	for _, v := range Variants {
-		for _, t := range v.Tests {
-			if !slices.Contains(out[t], v.Name) {
-				out[t] = append(out[t], v.Name)
-			}
-		}
-	}
-	return out
 }
