@@ -2,6 +2,9 @@
 // agentbench, the test-speed runs) and cmd/bench/benchreport reads: one repetition of one
 // scenario in one configuration, with its figures. A figure that did not happen is left
 // out of Figures and its watch time put in Caps, so "never within 4 min" is a result too.
+// A result also carries what the report says about how it was measured: the inputs drawn
+// at random (with the seed), the configuration as it ran (Setup), and the limit the
+// kubelet's probe schedule puts on a figure, so no sentence of the report is typed by hand.
 package results
 
 import (
@@ -21,12 +24,34 @@ type Result struct {
 	Rep      int                `json:"rep"`
 	Figures  map[string]float64 `json:"figures"`
 	Caps     map[string]float64 `json:"caps,omitempty"` // figure -> seconds watched without it happening
+	// Seed is the random source the draws came from (0: nothing was drawn).
+	Seed uint64 `json:"seed,omitempty"`
+	// Draws are the inputs drawn for this repetition, e.g. startupSeconds.
+	Draws map[string]float64 `json:"draws,omitempty"`
+	// Setup is the configuration as it ran, e.g. readiness.periodSeconds: 10, or
+	// readiness.target: "GET :8000/health/ready"; numbers as numbers.
+	Setup map[string]any `json:"setup,omitempty"`
+	// Limits are, per figure, the longest the probe schedule allows in this repetition.
+	Limits map[string]float64 `json:"limits,omitempty"`
 }
 
 // New starts a result with empty figures.
 func New(part, scenario, config string, rep int) *Result {
-	return &Result{Part: part, Scenario: scenario, Config: config, Rep: rep, Figures: map[string]float64{}, Caps: map[string]float64{}}
+	return &Result{Part: part, Scenario: scenario, Config: config, Rep: rep, Figures: map[string]float64{}, Caps: map[string]float64{},
+		Draws: map[string]float64{}, Setup: map[string]any{}, Limits: map[string]float64{}}
 }
+
+// Draw records an input drawn at random and the seed it came from.
+func (r *Result) Draw(name string, v float64, seed uint64) {
+	r.Draws[name] = v
+	r.Seed = seed
+}
+
+// Describe records one setting of the configuration as it ran.
+func (r *Result) Describe(setting string, v any) { r.Setup[setting] = v }
+
+// Limit records the longest the probe schedule allows a figure in this repetition.
+func (r *Result) Limit(figure string, seconds float64) { r.Limits[figure] = seconds }
 
 // Set records a figure.
 func (r *Result) Set(figure string, v float64) { r.Figures[figure] = v }
