@@ -4,8 +4,13 @@
 # results under docs/benchmarks/results/ (committed, so each figure can be traced), and
 # cmd/bench/benchreport turns whatever is there into docs/BENCHMARKS.md.
 BENCH_REPS      ?= 3
-# In-cluster scenarios wait on the kubelet; 69 namespaces (7 scenarios x 3 configurations
-# x 3 repetitions, and the upgrades' fourth configuration) run this many at a time.
+# In-cluster scenarios draw their start-ups and fault instants at random phases of the
+# probe schedule, BENCH_DRAWS times per cell (seeded: BENCH_SEED repeats a run's draws;
+# empty takes the clock's and prints it). 260 namespaces (7 scenarios x 3 configurations,
+# 3 faults x liveness on ready, 2 upgrades x the old stop; x 10 draws) run this many at
+# a time.
+BENCH_DRAWS     ?= 10
+BENCH_SEED      ?=
 BENCH_PARALLEL  ?= 24
 BENCH_RUN       ?= .
 BENCH_OUT       := $(CURDIR)/.cache/artifacts
@@ -22,16 +27,17 @@ bench: ## every benchmark, then docs/BENCHMARKS.md, its pictures and the README'
 	$(MAKE) --no-print-directory bench-cluster bench-probes bench-speed
 	$(MAKE) --no-print-directory bench-report
 
-bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs values/seed-article.yaml vs naive probes (and the old stop in the upgrades), BENCH_REPS repetitions of every scenario
+bench-cluster: cluster-ensure $(HELM) package ## in-cluster: chart defaults vs values/seed-article.yaml vs naive probes (liveness on ready in the faults, the old stop in the upgrades), BENCH_DRAWS random phases of every scenario
 	@$(BENCH_LOAD)
 	# A whole run starts clean; a run of some scenarios (BENCH_RUN) overwrites only theirs.
 	$(if $(filter .,$(BENCH_RUN)),rm -rf $(BENCH_RESULTS)/in-cluster $(BENCH_OUT)/timelines/TestBenchInCluster__*)
 	$(GO_TEST) -c -tags bench -ldflags='-s -w' -o $(BIN)/bench.test ./test/deploy
 	go build -o $(BIN)/naiveprobes ./cmd/bench/naiveprobes
+	go build -o $(BIN)/chartmutant ./cmd/chartmutant
 	$(DEPLOY_PREFETCH)
-	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/bench.test -test.v -test.count=1 -test.timeout=60m \
-		-test.parallel=$(BENCH_PARALLEL) -test.run='^TestBenchInCluster$$/$(BENCH_RUN)' -bench.reps=$(BENCH_REPS) -bench.naiveprobes=$(BIN)/naiveprobes \
-		-bench.results=$(BENCH_RESULTS)/in-cluster
+	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/bench.test -test.v -test.count=1 -test.timeout=150m \
+		-test.parallel=$(BENCH_PARALLEL) -test.run='^TestBenchInCluster$$/$(BENCH_RUN)' -bench.draws=$(BENCH_DRAWS) $(if $(BENCH_SEED),-bench.seed=$(BENCH_SEED)) \
+		-bench.naiveprobes=$(BIN)/naiveprobes -bench.chartmutant=$(BIN)/chartmutant -bench.results=$(BENCH_RESULTS)/in-cluster
 
 pictures: ## one SVG (and PNG where rsvg-convert is installed) per timeline in .cache/artifacts/timelines, into .cache/artifacts/pictures
 	go run ./cmd/bench/pictures -in $(BENCH_OUT)/timelines -out $(BENCH_OUT)/pictures

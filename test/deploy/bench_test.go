@@ -29,7 +29,8 @@ const (
 	benchRestartCap  = 5 * time.Minute
 )
 
-// benchSlowStarts are the start-ups S of the slow-start scenario.
+// benchSlowStarts are the shortest start-ups of the slow-start scenarios; each repetition
+// draws its start-up from there over benchPhaseWidth.
 var benchSlowStarts = []time.Duration{20 * time.Second, 90 * time.Second}
 
 // benchScenario plays one scenario in one configuration and records its figures.
@@ -41,7 +42,8 @@ type benchScenario struct {
 func benchScenarios() []benchScenario {
 	var out []benchScenario
 	for _, s := range benchSlowStarts {
-		out = append(out, benchScenario{fmt.Sprintf("slow-start-%.0fs", s.Seconds()), func(r *release, cfg benchConfig, res *benchResult) { benchSlowStart(r, cfg, res, s) }})
+		name := fmt.Sprintf("slow-start-%.0f-%.0fs", s.Seconds(), (s + benchPhaseWidth).Seconds())
+		out = append(out, benchScenario{name, func(r *release, cfg benchConfig, res *benchResult) { benchSlowStart(r, cfg, res, s) }})
 	}
 	return append(out,
 		benchScenario{"deadlock", benchDeadlock},
@@ -52,7 +54,7 @@ func benchScenarios() []benchScenario {
 	)
 }
 
-// TestBenchInCluster runs every scenario in every configuration, -bench.reps times, all
+// TestBenchInCluster runs every scenario in every configuration, -bench.draws times, all
 // at once (the namespaces are independent; -test.parallel bounds how many).
 func TestBenchInCluster(t *testing.T) {
 	for _, sc := range benchScenarios() {
@@ -60,7 +62,7 @@ func TestBenchInCluster(t *testing.T) {
 			if !cfg.playedIn(sc.name) {
 				continue
 			}
-			for rep := 1; rep <= *benchReps; rep++ {
+			for rep := 1; rep <= *benchDraws; rep++ {
 				t.Run(fmt.Sprintf("%s/%s/%d", sc.name, cfg.name, rep), func(t *testing.T) {
 					t.Parallel()
 					r := newRelease(t, "bench-"+sc.name+"-"+cfg.name)
@@ -71,13 +73,14 @@ func TestBenchInCluster(t *testing.T) {
 	}
 }
 
-// benchSlowStart: the app opens its port s after the container starts. Figures: ready
-// lag (Ready minus the moment the app first answered), Ready after the container
-// started, restarts before the first Ready (or within the cap).
-func benchSlowStart(r *release, cfg benchConfig, res *benchResult, s time.Duration) {
+// benchSlowStart: the app opens its port a drawn start-up (from shortest, over
+// benchPhaseWidth) after the container starts. Figures: ready lag (Ready minus the moment
+// the app first answered), Ready after the container started, restarts before the first
+// Ready (or within the cap).
+func benchSlowStart(r *release, cfg benchConfig, res *benchResult, shortest time.Duration) {
+	s := newPhases(r.t, res).draw("startupSeconds", shortest)
 	r.installConfig(cfg, imagesLayer(r.im), standinLayer("wrapper", 8000, "--startup="+s.String()))
-	p := probesOf(r.deployment())
-	recordWindows(r.tl, p)
+	p := r.benchProbes(res)
 	pod := r.onePod()
 	bound := r.watchApp(pod)
 	watched := s + benchReadyCap
@@ -88,30 +91,47 @@ func benchSlowStart(r *release, cfg benchConfig, res *benchResult, s time.Durati
 		res.never("readyAfterStart", watched)
 		return
 	}
+	started, ok := r.firstAfter("container", "running", pod+"/kotaemon", time.Time{})
+	if ok {
+		res.seconds("readyAfterStart", ready.Sub(started))
+	}
 	if first := bound(); !first.IsZero() {
 		res.seconds("readyLag", ready.Sub(first))
-	}
-	if started, ok := r.firstAfter("container", "running", pod+"/kotaemon", time.Time{}); ok {
-		res.seconds("readyAfterStart", ready.Sub(started))
+		if ok {
+			limitReadyLag(res, p, first.Sub(started))
+		}
 	}
 }
 
-// benchReady installs with a start of benchStart and waits for the first Ready: the
-// premise of the fault scenarios (every configuration gets there at this start-up).
-func benchReady(r *release, cfg benchConfig, extra ...layer) string {
+// benchReady installs with a start of benchStart, waits for the first Ready (the premise
+// of the fault scenarios: every configuration gets there at this start-up), then a drawn
+// delay over benchPhaseWidth, so the fault lands at a random phase of the probes.
+func benchReady(r *release, cfg benchConfig, res *benchResult, extra ...layer) (string, probes) {
 	r.installConfig(cfg, append([]layer{imagesLayer(r.im), standinLayer("wrapper", 8000, "--startup="+benchStart.String())}, extra...)...)
-	p := probesOf(r.deployment())
-	recordWindows(r.tl, p)
+	p := r.benchProbes(res)
+	res.Describe("startupSeconds", benchStart.Seconds())
 	pod := r.onePod()
 	r.watchApp(pod)
 	r.awaitReady(pod, "before the fault", podStart+benchStart+benchReadyCap)
-	return pod
+	time.Sleep(newPhases(r.t, res).draw("faultAfterReadySeconds", 0))
+	return pod, p
+}
+
+// benchProbes reads the release's probes, puts their windows on the timeline and records
+// them in the result.
+func (r *release) benchProbes(res *benchResult) probes {
+	r.t.Helper()
+	p := probesOf(r.deployment())
+	recordWindows(r.tl, p)
+	describeProbes(r.t, res, p)
+	return p
 }
 
 // benchDeadlock: every app request hangs. Figures: deadlock to the kubelet's kill
 // decision (its Killing event) and to the restarted container.
 func benchDeadlock(r *release, cfg benchConfig, res *benchResult) {
-	pod := benchReady(r, cfg)
+	pod, p := benchReady(r, cfg, res)
+	limitKill(res, "deadlockToKill", p.liveness, 0)
 	at := r.fault(pod, kotaemon.FaultDeadlock, 0)
 	if !r.restartedWithin(pod, benchRestartCap) {
 		res.never("deadlockToRestart", benchRestartCap)
@@ -130,7 +150,12 @@ func benchDeadlock(r *release, cfg benchConfig, res *benchResult) {
 // ready endpoint of the Service during the outage, restarts during it, recovery to Ready.
 func benchDependencyOutage(r *release, cfg benchConfig, res *benchResult) {
 	deps := r.startDependency()
-	pod := benchReady(r, cfg, criticalCheckLayer(deps))
+	pod, p := benchReady(r, cfg, res, criticalCheckLayer(deps))
+	describeCheck(res)
+	res.Describe("outageSeconds", benchOutage.Seconds())
+	if gatesOnDependencies(p.readiness) {
+		limitNotReady(res, "outageToNotReady", p.readiness, checkLag())
+	}
 	before := r.restarts(pod)
 	down := time.Now()
 	r.setDependency(deps, dependency.ModeDown, 0)
@@ -156,7 +181,10 @@ func benchDependencyOutage(r *release, cfg benchConfig, res *benchResult) {
 // answering (Gradio's sync routes stall, /startup-events answers). Figures: restarts
 // (false ones: the app recovers by itself) and stall to NotReady.
 func benchWorkerStall(r *release, cfg benchConfig, res *benchResult) {
-	pod := benchReady(r, cfg)
+	pod, p := benchReady(r, cfg, res)
+	res.Describe("stallSeconds", benchStall.Seconds())
+	res.Describe("afterStallSeconds", benchAfterStall.Seconds())
+	limitNotReady(res, "stallToNotReady", p.readiness, 0)
 	before := r.restarts(pod)
 	at := r.fault(pod, kotaemon.FaultExhaust, 0)
 	time.Sleep(benchStall)
@@ -177,6 +205,12 @@ func benchWorkerStall(r *release, cfg benchConfig, res *benchResult) {
 const (
 	benchAnswer    = 10 * time.Second
 	benchStreamers = 2
+	// The request client's pace and timeout.
+	benchRequestInterval = 100 * time.Millisecond
+	benchRequestTimeout  = 2 * time.Second
+	// benchAfterRollout: late failures count too, and every answer in flight at the end
+	// of the rollout has time to end.
+	benchAfterRollout = 5*time.Second + benchAnswer
 )
 
 // benchUpgrade: a client sends a request through the Service every 100 ms (keep-alive
@@ -192,11 +226,17 @@ func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32)
 		layers = append(layers, parseLayer(fmt.Sprintf("replicaCount: %d\nkotaemon:\n  externalStores: true\npersistence:\n  enabled: false\n", replicas)))
 	}
 	r.installConfig(cfg, layers...)
-	p := probesOf(r.deployment())
-	recordWindows(r.tl, p)
+	r.benchProbes(res)
+	res.Describe("startupSeconds", benchStart.Seconds())
+	res.Describe("replicas", replicas)
+	res.Describe("requestIntervalSeconds", benchRequestInterval.Seconds())
+	res.Describe("requestTimeoutSeconds", benchRequestTimeout.Seconds())
+	res.Describe("streamers", benchStreamers)
+	res.Describe("answerSeconds", benchAnswer.Seconds())
+	res.Describe("afterRolloutSeconds", benchAfterRollout.Seconds())
 	r.awaitRollout(replicas, podStart+benchStart+benchReadyCap)
 
-	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval=100ms", "-timeout=2s"))
+	r.createPod(kube.Client("traffic", r.im.standin, nil, "-url="+serviceURL("/"), "-interval="+benchRequestInterval.String(), "-timeout="+benchRequestTimeout.String()))
 	r.awaitAnswers("traffic", 5, podStart)
 	streamers := make([]string, benchStreamers)
 	for i := range streamers {
@@ -210,14 +250,13 @@ func benchUpgrade(r *release, cfg benchConfig, res *benchResult, replicas int32)
 	for _, s := range streamers {
 		streamedBefore[s] = len(r.timedLogLines(s))
 	}
+	time.Sleep(newPhases(r.t, res).draw("upgradeAfterStreamsSeconds", 0))
 	sentBefore := len(r.timedLogLines("traffic"))
 	at := time.Now()
 	r.upgrade(rollout(1))
 	r.awaitRollout(replicas, 2*(podStart+benchStart+benchReadyCap))
 	res.seconds("upgradeToRolledOut", time.Since(at))
-	// Traffic after the rollout: late failures count too, and every answer in flight at
-	// the end of the rollout has time to end.
-	time.Sleep(5*time.Second + benchAnswer)
+	time.Sleep(benchAfterRollout)
 	r.tl.Mark("traffic-end", "")
 
 	lines := r.timedLogLines("traffic")[sentBefore:]
