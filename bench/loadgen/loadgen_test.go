@@ -42,8 +42,10 @@ func TestQueueingCountsFromTheSlotNotTheSend(t *testing.T) {
 	defer slow.Close()
 	res := Run(context.Background(), NewClient(1), slow.URL, 200, 200*time.Millisecond, 1)
 	require.Equal(t, 40, res.Codes[200])
-	assert.Less(t, res.P99, 100*time.Millisecond, "each request alone takes about 20 ms")
+	// No bound on the send's latency itself (a busy machine stretches it): the wait
+	// for the one worker is what must show, and only from the slot.
 	assert.Greater(t, res.DueP99, 400*time.Millisecond, "the last of 40 waited for 39 before it")
+	assert.Greater(t, res.DueP99, 2*res.P99, "from the slot, the queue's wait; from the send, one request")
 	assert.Less(t, res.Achieved, 100.0, "one worker answers about 50 a second, not 200")
 }
 

@@ -102,6 +102,12 @@ func runAmplification(bin, tmp string, rates []float64, window, interval time.Du
 				r.Set("probes", float64(res.Sent))
 				r.Set("answered200", float64(res.Codes[200]))
 				r.Set("callsPerDependencyPerMinute", float64(calls)/float64(len(d.ag.deps))/window.Minutes())
+				r.Describe("probesPerSecond", d.rate)
+				r.Describe("windowSeconds", window.Seconds())
+				r.Describe("dependencies", len(d.ag.deps))
+				if d.name == "agent" {
+					r.Describe("checkIntervalSeconds", interval.Seconds())
+				}
 				got[i] = r
 			}()
 		}

@@ -61,6 +61,9 @@ func runCost(bin, tmp string, reps int) []*results.Result {
 			for i, n := range names {
 				r := got[i]
 				r.Part, r.Scenario, r.Config, r.Rep = "probe-cost", cr.name, n, rep
+				r.Describe("ratePerSecond", cr.rate)
+				r.Describe("seconds", cr.dur.Seconds())
+				r.Describe("allAtOnce", cr.rate <= 1)
 				out = append(out, r)
 				fmt.Printf("%-16s %-7s rep %d: %v\n", cr.name, n, rep, r.Figures)
 			}
@@ -79,7 +82,8 @@ func costHTTP(url string, pid int, cr costRate) *results.Result {
 		cpu0, _ = loadgen.CPUTime(pid)
 		stop = sampleRSS(pid, &peak)
 	}
-	res := loadgen.Run(context.Background(), loadgen.NewClient(32), url, cr.rate, cr.dur, 32)
+	res := loadgen.Run(context.Background(), loadgen.NewClient(httpWorkers), url, cr.rate, cr.dur, httpWorkers)
+	r.Describe("workers", httpWorkers)
 	stop()
 	r.Set("sent", float64(res.Sent))
 	r.Set("failed", float64(res.Sent-res.Codes[200]))
@@ -98,20 +102,28 @@ func costHTTP(url string, pid int, cr costRate) *results.Result {
 	return r
 }
 
-// costExec starts `bin check url` at the rate (at most 64 at once, like a node's
-// runtime would queue them) and measures each process: wall time, CPU and peak RSS.
+// httpWorkers is how many requests the HTTP designs have in flight at most, and
+// execSlots how many exec probes run at once (a node's runtime queues the rest).
+const (
+	httpWorkers = 32
+	execSlots   = 64
+)
+
+// costExec starts `bin check url` at the rate (at most execSlots at once) and measures
+// each process: wall time, CPU and peak RSS.
 func costExec(bin, url string, cr costRate) *results.Result {
 	r := results.New("", "", "", 0)
+	r.Describe("workers", execSlots)
 	n := int(cr.rate * cr.dur.Seconds())
 	var (
 		mu        sync.Mutex
 		lat       []time.Duration
-		due       []time.Duration // from the slot: waiting for one of the 64 counts
+		due       []time.Duration // from the slot: waiting for one of the execSlots counts
 		cpu       time.Duration
 		rss       int64
 		failed    int
 		wg        sync.WaitGroup
-		slots     = make(chan struct{}, 64)
+		slots     = make(chan struct{}, execSlots)
 		interval  = time.Duration(float64(time.Second) / cr.rate)
 		start     = time.Now()
 		late      int

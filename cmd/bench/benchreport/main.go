@@ -63,10 +63,12 @@ func header(b *bytes.Buffer, samples []byte) {
 
 Written by `+"`make bench`"+` (cmd/bench/benchreport) on %s. Every figure is measured on one
 machine; the configurations or designs a table compares ran side by side in the same run
-of its part; nothing here is a target or an assertion. Each cell is the median of its
-repetitions with the spread (lowest–highest) in brackets; ratios divide a configuration's
-median by this chart's defaults'. Repeat one part with the command named in its section;
-the parts' runs are listed below.
+of its part; nothing here is a target or an assertion. Section 1 gives each figure's median
+and worst draw beside the limit the probe schedule puts on it; elsewhere a cell is the
+median of its repetitions with the spread (lowest–highest) in brackets. Ratios divide a
+configuration's median by this chart's defaults'. Every number and setting in the text
+comes from the raw results in docs/benchmarks/results. Repeat one part with the command
+named in its section; the parts' runs are listed below.
 
 **Machine**: %d cores, %s, the embedded cluster (one node, this machine). `, time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), memTotal())
 	if len(bytes.TrimSpace(samples)) == 0 {

@@ -16,6 +16,12 @@ type cell struct {
 	values  []float64 // the repetitions where it happened, sorted
 	never   int       // repetitions that watched capSecs without it happening
 	capSecs float64
+	// The probe schedule's limit on the figure, where the repetitions recorded one: the
+	// highest over them, the average of their means at uniform phases, and how many
+	// repetitions measured more than their own limit.
+	limit, mean float64
+	limits      int
+	above       int
 }
 
 func (c cell) n() int { return len(c.values) + c.never }
@@ -38,7 +44,16 @@ func collect(rs []results.Result, part, scenario, config, figure string) cell {
 		if r.Part != part || r.Scenario != scenario || r.Config != config {
 			continue
 		}
-		if v, ok := r.Figures[figure]; ok {
+		v, ok := r.Figures[figure]
+		if limit, has := r.Limits[figure]; has {
+			c.limits++
+			c.limit = max(c.limit, limit)
+			c.mean += r.Limits[figure+"/mean"]
+			if ok && v > limit {
+				c.above++
+			}
+		}
+		if ok {
 			c.values = append(c.values, v)
 		} else if capSecs, ok := r.Caps[figure]; ok {
 			c.never++
@@ -46,7 +61,47 @@ func collect(rs []results.Result, part, scenario, config, figure string) cell {
 		}
 	}
 	sort.Float64s(c.values)
+	if c.limits > 0 {
+		c.mean /= float64(c.limits)
+	}
 	return c
+}
+
+// worst is the worst repetition: the highest value, or the lowest where lower is worse;
+// "never within" when a repetition never got there.
+func (c cell) worst(unit func(float64) string, lowerIsWorse bool) string {
+	switch {
+	case c.n() == 0:
+		return "not measured"
+	case c.never > 0:
+		return fmt.Sprintf("never within %s (%d of %d)", fmtDuration(c.capSecs), c.never, c.n())
+	case lowerIsWorse:
+		return unit(c.values[0])
+	}
+	return unit(c.values[len(c.values)-1])
+}
+
+// medianOnly is the median, or what stands for it when there is none.
+func (c cell) medianOnly(unit func(float64) string) string {
+	switch {
+	case c.n() == 0:
+		return "not measured"
+	case len(c.values) == 0:
+		return fmt.Sprintf("never within %s", fmtDuration(c.capSecs))
+	}
+	return unit(c.median())
+}
+
+// medianAndWorst is "median (worst W)", or the median alone when every repetition agreed.
+func (c cell) medianAndWorst(unit func(float64) string, lowerIsWorse bool) string {
+	m, w := c.medianOnly(unit), c.worst(unit, lowerIsWorse)
+	switch {
+	case len(c.values) == 0:
+		return w // "never within ... (n of N)", or "not measured"
+	case m == w:
+		return m
+	}
+	return fmt.Sprintf("%s (worst %s)", m, w)
 }
 
 // format writes a cell as "median (min-max)", with a note of repetitions where it never
@@ -126,3 +181,14 @@ func minutes(v float64) string {
 	}
 	return fmt.Sprintf("%d min %02d s", int(v)/60, int(v)%60)
 }
+
+// secsFine writes sub-second settings in milliseconds.
+func secsFine(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("%.0f ms", v*1000)
+	}
+	return secs(v)
+}
+
+// setting writes a configured number of seconds as it was configured: "10 s", "0.5 s".
+func setting(v float64) string { return count(v) + " s" }

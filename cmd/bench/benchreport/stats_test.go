@@ -52,10 +52,20 @@ func TestRatiosDivideMediansAndSayWhenTheBaseIsZero(t *testing.T) {
 func TestTheReportAndTheReadmesKeyFiguresComeFromTheResults(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "bench")
-	for _, cfg := range []string{"chart", "seed-article", "naive"} {
+	for _, cfg := range []string{"chart", "seed-article", "naive", "liveness-on-ready"} {
 		r := results.New("in-cluster", "dependency-outage", cfg, 1)
-		r.Set("restartsDuringOutage", map[string]float64{"chart": 0, "seed-article": 0, "naive": 0}[cfg])
-		r.Set("inServiceDuringOutage", map[string]float64{"chart": 26, "seed-article": 31, "naive": 180}[cfg])
+		r.Set("restartsDuringOutage", map[string]float64{"liveness-on-ready": 1}[cfg])
+		r.Set("inServiceDuringOutage", map[string]float64{"chart": 26, "seed-article": 31, "naive": 180, "liveness-on-ready": 27}[cfg])
+		r.Set("outageToNotReady", 26)
+		r.Limit("outageToNotReady", 40)
+		r.Limit("outageToNotReady/mean", 35)
+		r.Draw("faultAfterReadySeconds", 12.5, 42)
+		r.Describe("faultAfterReadySeconds.fromSeconds", 0.0)
+		r.Describe("faultAfterReadySeconds.toSeconds", 30.0)
+		r.Describe("outageSeconds", 180.0)
+		r.Describe("check.intervalSeconds", 2.0)
+		r.Describe("readiness.target", "GET :8000/health/ready")
+		r.Describe("readiness.periodSeconds", 10.0)
 		require.NoError(t, results.Write(in, r))
 	}
 	readme := filepath.Join(dir, "README.md")
@@ -63,13 +73,22 @@ func TestTheReportAndTheReadmesKeyFiguresComeFromTheResults(t *testing.T) {
 	out := filepath.Join(dir, "BENCHMARKS.md")
 	require.NoError(t, run(in, out, readme, "benchmarks", filepath.Join(dir, "absent.txt")))
 
-	report, err := os.ReadFile(out)
+	b, err := os.ReadFile(out)
 	require.NoError(t, err)
-	assert.Contains(t, string(report), "| time in the Service's ready endpoints during the outage | 26 s | 31 s | 180 s | ×1.2 | ×6.9 |")
-	assert.Contains(t, string(report), "No load average was sampled")
+	report := string(b)
+	assert.Contains(t, report, "| time in the Service's ready endpoints during the outage | (a) | 26 s | 26 s | – | – | – | – |")
+	assert.Contains(t, report, "|  | (c) | 180 s | 180 s | – | – | – | ×6.9 |")
+	assert.Contains(t, report, "| outage → NotReady | (a) | 26 s | 26 s | 40 s | 35 s | 0 of 1 | – |", "the schedule's limit beside the figure")
+	assert.Contains(t, report, "### Dependency outage, 3 min", "the title from the recorded setup")
+	assert.Contains(t, report, "checked every 2 s", "the check's interval from the recorded setup")
+	assert.Contains(t, report, "drawn uniformly from 0–30 s (4 draws: 12 s–12 s)")
+	assert.Contains(t, report, "(seeds: 42)")
+	assert.Contains(t, report, "readiness `GET :8000/health/ready` every 10 s, timeout ?", "a setting that was not recorded shows as ?, never made up")
+	assert.Contains(t, report, "No load average was sampled")
 	r, err := os.ReadFile(readme)
 	require.NoError(t, err)
-	assert.Contains(t, string(r), "| time in the Service during that outage | 26 s | 31 s | 180 s |")
+	assert.Contains(t, string(r), "| restarts during a 3 min dependency outage | 0 | 0 | 0 | 1 |")
+	assert.Contains(t, string(r), "| time in the Service during that outage | 26 s | 31 s | 180 s | 27 s |")
 	assert.NotContains(t, string(r), "old")
 	assert.Contains(t, string(r), "intro\n")
 	assert.Contains(t, string(r), "end\n")
@@ -78,4 +97,21 @@ func TestTheReportAndTheReadmesKeyFiguresComeFromTheResults(t *testing.T) {
 	err = run(in, out, readme, "benchmarks", "")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "bench:key-figures")
+}
+
+func TestAFigureAboveItsOwnLimitIsCountedAndTheWorstFollowsItsDirection(t *testing.T) {
+	mk := func(rep int, v, limit float64) results.Result {
+		r := res("s", "chart", rep, map[string]float64{"lag": v}, nil)
+		r.Limit("lag", limit)
+		r.Limit("lag/mean", limit/2)
+		return r
+	}
+	c := collect([]results.Result{mk(1, 4, 15), mk(2, 16, 15), mk(3, 9, 20)}, "in-cluster", "s", "chart", "lag")
+	assert.Equal(t, 20.0, c.limit, "the highest limit over the draws")
+	assert.InDelta(t, 25.0/3, c.mean, 1e-9, "the average of the draws' means")
+	assert.Equal(t, 1, c.above, "16 s is above its own 15 s limit; 9 s is within its 20 s")
+	assert.Equal(t, "16 s", c.worst(secs, false))
+	assert.Equal(t, "4.0 s", c.worst(secs, true))
+	assert.Equal(t, "9.0 s (worst 16 s)", c.medianAndWorst(secs, false))
+	assert.Equal(t, "never within 330 s (1 of 1)", cell{never: 1, capSecs: 330}.medianAndWorst(secs, false))
 }

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"kotaemon-k8s/bench/results"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -105,13 +106,9 @@ func title(scenario string) string {
 
 // configTitle names the benchmarks' configurations as docs/BENCHMARKS.md does.
 func configTitle(name string) string {
-	switch name {
-	case "chart":
-		return "(a) this chart's defaults"
-	case "seed-article":
-		return "(b) classic: values/seed-article.yaml"
-	case "naive":
-		return "(c) naive probes"
+	c := results.ConfigurationNamed(name)
+	if c.Letter == "" {
+		return name
 	}
-	return name
+	return c.Label()
 }
