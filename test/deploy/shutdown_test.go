@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/standin"
 	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/kube"
 )
@@ -219,9 +220,10 @@ func TestPB07b_ASingleReplicaLeavesTheEndpointsBeforeTheAppIsStoppedCleanly(t *t
 	}
 }
 
-// ssoLayer runs Kotaemon's SSO entrypoint (the chart's default SSO command, which the
-// stand-in image links to the stand-in).
-var ssoLayer = parseLayer("kotaemon:\n  sso:\n    enabled: true\n")
+// ssoLayer runs Kotaemon's SSO entrypoint where images from 0.11.2 keep it (the stand-in
+// image links it to the stand-in); the stand-in's tag names no Kotaemon version, so the
+// chart needs the command given.
+var ssoLayer = parseLayer(fmt.Sprintf("kotaemon:\n  sso:\n    enabled: true\n    command: [%q, \"sso_app:app\"]\n", standin.Uvicorn))
 
 func pb07b(t *testing.T, name, mode string, sso bool) {
 	r := newRelease(t, "pb07b-"+name)

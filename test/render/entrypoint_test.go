@@ -101,3 +101,41 @@ func testConnectionURL(t *testing.T, m *invariants.Manifest) string {
 	t.Fatal("no helm test pod asks the app Service")
 	return ""
 }
+
+// The command names a file in the image, and where Kotaemon keeps its interpreters moved
+// with its versions (Kotaemon's Dockerfile at each tag: pip into the base image's Python
+// up to 0.11.1, uv into /app/.venv from 0.11.2; sso_app.py from 0.10.0). One case per
+// family and per edge of the table; a user's command always wins.
+func TestTheImageVersionDecidesWhichInterpreterRuns(t *testing.T) {
+	t.Parallel()
+	venv := []string{"/app/.venv/bin/python", "app.py"}
+	base := []string{"/usr/local/bin/python", "app.py"}
+	cases := []struct {
+		name    string
+		set     map[string]string
+		command []string
+	}{
+		{"appVersion, no tag", nil, venv},
+		{"0.9.0, the oldest known", map[string]string{"image.tag": "0.9.0-lite"}, base},
+		{"0.10.7", map[string]string{"image.tag": "0.10.7-full"}, base},
+		{"0.11.1, the last on pip", map[string]string{"image.tag": "0.11.1-lite"}, base},
+		{"0.11.2, the first on uv", map[string]string{"image.tag": "0.11.2-lite"}, venv},
+		{"v-prefixed 0.11.3", map[string]string{"image.tag": "v0.11.3-ollama"}, venv},
+		{"a digest keeps appVersion's layout", map[string]string{"image.digest": "sha256:" + strings.Repeat("a", 64)}, venv},
+		{"0.11.1 with SSO", map[string]string{"image.tag": "0.11.1-lite", "kotaemon.sso.enabled": "true"}, append([]string{"/usr/local/bin/uvicorn"}, ssoCommand[1:]...)},
+		{"0.11.2 with SSO", map[string]string{"image.tag": "0.11.2-lite", "kotaemon.sso.enabled": "true"}, ssoCommand},
+		{"an unknown tag with the user's command", map[string]string{"image.tag": "main-lite", "kotaemon.command": "{/opt/py/bin/python,app.py}"}, []string{"/opt/py/bin/python", "app.py"}},
+		{"the user's command on a known tag", map[string]string{"image.tag": "0.11.1-lite", "kotaemon.command": "{/app/.venv/bin/python,app.py}"}, venv},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			set := map[string]string{"health.mode": "sidecar"}
+			for k, v := range c.set {
+				set[k] = v
+			}
+			app := container(t, mustRender(t, nil, set), "kotaemon")
+			assert.Equal(t, c.command, app.Command)
+		})
+	}
+}

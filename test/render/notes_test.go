@@ -63,3 +63,30 @@ func TestNotesNameTheRouteAndTheSessionAffinity(t *testing.T) {
 	assert.Contains(t, out, "through the Gateway default/gw (the route names no host)")
 	assert.NotContains(t, out, "replicas: a session")
 }
+
+// NOTES say how to log in on every path to the UI, and what the admin Secret can and
+// cannot change: Kotaemon creates its admin once (docs/kotaemon.md, "Admin login").
+func TestNotesSayHowToLogInWhateverOpensTheUI(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name  string
+		files []string
+		set   map[string]string
+		want  []string
+	}{
+		{"defaults", nil, nil, []string{"as admin/admin, Kotaemon's default", "kotaemon.admin.existingSecret before the first start"}},
+		{"through an HTTPRoute", []string{valuesFile("ha.yaml")}, nil, []string{"as admin/admin, Kotaemon's default"}},
+		{"admin from a Secret", nil, map[string]string{"kotaemon.admin.existingSecret": "kotaemon-admin"}, []string{"as the user of Secret kotaemon-admin (keys username, password)", "counts once"}},
+		{"SSO", nil, map[string]string{"kotaemon.sso.enabled": "true"}, []string{"through your OAuth provider"}},
+		{"user management off", nil, map[string]string{"kotaemon.env.KH_FEATURE_USER_MANAGEMENT": "False"}, []string{"no login"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out := notes(t, c.files, c.set)
+			for _, w := range c.want {
+				assert.Contains(t, out, w)
+			}
+		})
+	}
+}

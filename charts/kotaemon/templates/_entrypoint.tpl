@@ -12,18 +12,21 @@ these helpers, so no other template branches on SSO.
 {{- end -}}
 
 {{/*
-The Kotaemon process (a YAML list). In SSO mode uvicorn gets what launch.sh passes it
-(host and port) and a bound on its graceful shutdown: without one, uvicorn waits for
-every open connection, and an open browser tab's heartbeat stream never ends.
+The Kotaemon process (a YAML list): the user's command, or the interpreter the image's
+version keeps (kotaemon.imageLayout) running what launch.sh would. In SSO mode uvicorn
+gets what launch.sh passes it (host and port) and a bound on its graceful shutdown:
+without one, uvicorn waits for every open connection, and an open browser tab's heartbeat
+stream never ends. kotaemon.guards.entrypoint has refused an image it cannot start.
 */}}
 {{- define "kotaemon.appCommand" -}}
 {{- $k := .Values.kotaemon -}}
+{{- $layout := include "kotaemon.imageLayout" . | fromYaml -}}
 {{- if include "kotaemon.sso" . -}}
-{{- $cmd := concat $k.sso.command (list "--host" "0.0.0.0" "--port" (toString (int $k.port)) "--timeout-graceful-shutdown" (toString (int $k.sso.gracefulShutdownSeconds))) -}}
+{{- $cmd := concat ($k.sso.command | default (list $layout.uvicorn "sso_app:app")) (list "--host" "0.0.0.0" "--port" (toString (int $k.port)) "--timeout-graceful-shutdown" (toString (int $k.sso.gracefulShutdownSeconds))) -}}
 {{- with $k.sso.forwardedAllowIps }}{{ $cmd = concat $cmd (list "--forwarded-allow-ips" .) }}{{ end -}}
 {{- toYaml $cmd -}}
 {{- else -}}
-{{- toYaml $k.command -}}
+{{- toYaml ($k.command | default (list $layout.python "app.py")) -}}
 {{- end -}}
 {{- end -}}
 

@@ -3,6 +3,20 @@
 {{- $v := .root.Values -}}
 {{- $sso := include "kotaemon.sso" .root -}}
 {{- $given := include "kotaemon.userEnvNames" .root | fromYamlArray -}}
+{{- /* The command names a file in the image: without the image's version the chart cannot know which. */ -}}
+{{- $layout := include "kotaemon.imageLayout" .root | fromYaml -}}
+{{- $unknown := printf "image.tag %q: the chart knows how to start Kotaemon images %s (docs/kotaemon.md, \"Image versions\"), and this tag names no version among them" $layout.tag $layout.range -}}
+{{- if $layout.version }}{{ $unknown = printf "image.tag %q: the chart knows how to start Kotaemon images %s (docs/kotaemon.md, \"Image versions\"), not %s" $layout.tag $layout.range $layout.version }}{{ end -}}
+{{- if and (not $layout.known) (not $v.kotaemon.command) (not $sso) -}}
+{{- fail (printf "%s; set kotaemon.command to the image's interpreter and app.py (e.g. [\"/app/.venv/bin/python\", \"app.py\"] for images laid out as 0.11.2 and later)" $unknown) -}}
+{{- end -}}
+{{- if and $sso (not $v.kotaemon.sso.command) -}}
+{{- if not $layout.known -}}
+{{- fail (printf "%s; with kotaemon.sso.enabled set kotaemon.sso.command (e.g. [\"/app/.venv/bin/uvicorn\", \"sso_app:app\"] for images laid out as 0.11.2 and later)" $unknown) -}}
+{{- else if not $layout.sso -}}
+{{- fail (printf "kotaemon.sso.enabled: image %s (version %s) has no SSO entrypoint (sso_app.py arrived in 0.10.0); use an image from 0.10.0 on, or set kotaemon.sso.command to one your image has" $layout.tag $layout.version) -}}
+{{- end -}}
+{{- end -}}
 {{- /* The chart runs the entrypoint launch.sh would choose from KH_SSO_ENABLED, and sets the variable to match: a value of the user's would contradict the process that runs. */ -}}
 {{- if has "KH_SSO_ENABLED" $given -}}
 {{- fail "kotaemon.env/extraEnv: KH_SSO_ENABLED is set by the chart from kotaemon.sso.enabled, which also chooses the entrypoint (python app.py or uvicorn sso_app:app); set kotaemon.sso.enabled instead" -}}

@@ -97,14 +97,16 @@ resolved probes. Call with (dict "root" . "probes" <effectiveProbes> "mode" <mod
 {{- $expected := int $v.probes.startup.expectedSeconds -}}
 {{- $cover := int (include "kotaemon.startupCoverPermille" .root) -}}
 {{- $factor := divf $cover 1000.0 | toString -}}
+{{- $need := div (add (mul $expected $cover) 999) 1000 -}}
 {{- if $s -}}
 {{- $budget := add (int $s.initialDelaySeconds) (mul (int $s.periodSeconds) (int $s.failureThreshold)) -}}
 {{- if lt (mul $budget 1000) (mul $expected $cover) -}}
-{{- fail (printf "PI-05: startup budget probes.startup.initialDelaySeconds + periodSeconds x failureThreshold = %d + %d x %d = %ds must cover probes.startup.expectedSeconds x %s = %d x %s" (int $s.initialDelaySeconds) (int $s.periodSeconds) (int $s.failureThreshold) $budget $factor $expected $factor) -}}
+{{- $threshold := div (add (sub $need (int $s.initialDelaySeconds)) (sub (int $s.periodSeconds) 1)) (int $s.periodSeconds) -}}
+{{- fail (printf "PI-05: startup budget probes.startup.initialDelaySeconds + periodSeconds x failureThreshold = %d + %d x %d = %ds must cover probes.startup.expectedSeconds x %s = %d x %s = %ds: set probes.startup.failureThreshold to at least %d, or leave it out and the chart derives it from expectedSeconds and safetyFactor" (int $s.initialDelaySeconds) (int $s.periodSeconds) (int $s.failureThreshold) $budget $factor $expected $factor $need $threshold) -}}
 {{- end -}}
 {{- else if $l -}}
 {{- if lt (mul (int $l.initialDelaySeconds) 1000) (mul $expected $cover) -}}
-{{- fail (printf "PI-05: with probes.startup disabled, probes.liveness.initialDelaySeconds (%d) must cover probes.startup.expectedSeconds x %s (%d x %s)" (int $l.initialDelaySeconds) $factor $expected $factor) -}}
+{{- fail (printf "PI-05: with probes.startup disabled, probes.liveness.initialDelaySeconds (%d) must cover probes.startup.expectedSeconds x %s = %d x %s = %ds" (int $l.initialDelaySeconds) $factor $expected $factor $need) -}}
 {{- end -}}
 {{- if and $r (le (int $l.initialDelaySeconds) (int $r.initialDelaySeconds)) -}}
 {{- fail (printf "PI-05: with probes.startup disabled, probes.liveness.initialDelaySeconds (%d) must be > probes.readiness.initialDelaySeconds (%d)" (int $l.initialDelaySeconds) (int $r.initialDelaySeconds)) -}}
