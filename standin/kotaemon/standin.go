@@ -130,6 +130,12 @@ func (s *Standin) firstState(now time.Time) State {
 		st.MarkerError = m.err.Error()
 		s.log.Warn("data dir unusable, carrying on", "dir", o.DataDir, "err", m.err.Error())
 	}
+	if st.MarkerError == "" {
+		var err error
+		if st.Users, st.AdminCreated, err = seedAdmin(o.DataDir, os.Getenv); err != nil {
+			st.UsersError = err.Error()
+		}
+	}
 	next, err := loadNextStart(o.DataDir)
 	if err != nil {
 		st.NextStartError = err.Error()
@@ -141,7 +147,7 @@ func (s *Standin) firstState(now time.Time) State {
 	}
 	s.log.Info("start", "pid", st.PID, "appId", st.AppID, "startupSeconds", st.StartupSeconds,
 		"neverStart", st.NeverStart, "workers", st.Workers, "dataDir", o.DataDir,
-		"markerFound", st.MarkerFound, "starts", st.Starts)
+		"markerFound", st.MarkerFound, "starts", st.Starts, "users", len(st.Users), "adminCreated", st.AdminCreated)
 	return st
 }
 
