@@ -214,7 +214,12 @@ func TestNetworkPolicyShape(t *testing.T) {
 			egressPorts = append(egressPorts, string(*p.Protocol)+"/"+p.Port.String())
 		}
 	}
-	assert.ElementsMatch(t, []string{"UDP/53", "TCP/53", "TCP/4000", "TCP/8080"}, egressPorts)
+	assert.ElementsMatch(t, []string{"UDP/53", "TCP/53", "TCP/4000", "TCP/8080", "TCP/443"}, egressPorts)
+	public := np.Spec.Egress[len(np.Spec.Egress)-1]
+	require.Len(t, public.To, 1)
+	require.NotNil(t, public.To[0].IPBlock, "Kotaemon's own calls: an address block, since a policy cannot name hosts")
+	assert.Equal(t, "0.0.0.0/0", public.To[0].IPBlock.CIDR)
+	assert.Equal(t, []string{"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"}, public.To[0].IPBlock.Except, "private ranges stay closed")
 	assert.Empty(t, invariants.Check(m))
 
 	// Off by default.
@@ -405,4 +410,17 @@ func initNames(d *appsv1.Deployment) []string {
 		names = append(names, c.Name)
 	}
 	return names
+}
+
+// With public HTTPS open for Kotaemon's own calls, a check of a hosted API on 443 is
+// reachable and renders; the same check without it is refused (bad_values_test.go).
+func TestAHostedCheckOn443RendersWhenPublicHTTPSIsOpen(t *testing.T) {
+	t.Parallel()
+	m := mustRender(t, nil, map[string]string{
+		"networkPolicy.enabled": "true", "networkPolicy.egress.enabled": "true", "networkPolicy.egress.publicHTTPS.enabled": "true",
+		"health.checks[0].name": "llm", "health.checks[0].type": "openai", "health.checks[0].url": "https://api.openai.com/v1",
+		"health.checks[0].critical": "true", "health.checks[0].intervalSeconds": "30", "health.checks[0].timeoutSeconds": "5",
+	})
+	require.Len(t, m.NetworkPolicies, 2)
+	assert.Empty(t, invariants.Check(m))
 }

@@ -13,9 +13,19 @@ short name or one under .svc): anything else is refused rather than never Ready.
 {{- range $i, $c := $h.checks -}}
 {{- $host := "" -}}
 {{- if $c.url }}{{ $host = (urlParse $c.url).hostname }}{{ else if $c.address }}{{ $host = first (splitList ":" $c.address) }}{{ end -}}
-{{- if and $host (contains "." $host) (not (regexMatch "^[0-9.]+$" $host)) (not (regexMatch "\\.svc(\\.|$)" $host)) -}}
+{{- $https := and $v.networkPolicy.egress.publicHTTPS.enabled (or (and $c.url (eq (urlParse $c.url).scheme "https") (not (regexMatch ":[0-9]+$" (urlParse $c.url).host))) (and $c.url (hasSuffix ":443" (urlParse $c.url).host)) (and $c.address (hasSuffix ":443" $c.address))) -}}
+{{- if and $host (contains "." $host) (not (regexMatch "^[0-9.]+$" $host)) (not (regexMatch "\\.svc(\\.|$)" $host)) (not $https) -}}
 {{- fail (printf "health.checks[%d] checks %q, not a Service's cluster name, but networkPolicy.egress admits only DNS and in-cluster pods: name the Service (<name>.<namespace>.svc), add a rule for the host to networkPolicy.egress.extraRules, or disable networkPolicy.egress" $i $host) -}}
 {{- end -}}
 {{- end -}}
+{{- end -}}
+{{- /*
+Kotaemon calls out by itself (docs/kotaemon.md, "Outbound calls"): without tiktoken's
+encoding, fetched at start when it is not cached, it does not start at all. Restricted
+egress must either let it out or say it needs nothing.
+*/ -}}
+{{- $e := $v.networkPolicy.egress -}}
+{{- if and $v.networkPolicy.enabled $e.enabled (not $e.publicHTTPS.enabled) (not $e.withoutInternet) -}}
+{{- fail "networkPolicy.egress is enabled without a way out for Kotaemon's own calls: at start it fetches tiktoken's encoding from openaipublic.blob.core.windows.net (it does not start without it) and its changelog from api.github.com (docs/kotaemon.md, \"Outbound calls\"). Set networkPolicy.egress.publicHTTPS.enabled (TCP 443 outside private ranges), or networkPolicy.egress.withoutInternet when the encoding is already in TIKTOKEN_CACHE_DIR or a proxy carries the calls" -}}
 {{- end -}}
 {{- end -}}
