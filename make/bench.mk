@@ -22,7 +22,7 @@ BENCH_RESULTS   := $(CURDIR)/docs/benchmarks/results
 # One line per part: when it started and the load average then, for the report.
 BENCH_LOAD       = mkdir -p $(BENCH_RESULTS) && echo "$$(date -u +%FT%TZ) $@$(if $(filter-out .,$(BENCH_RUN)), BENCH_RUN=$(BENCH_RUN)): $$(cut -d' ' -f1-3 /proc/loadavg)" >> $(BENCH_RESULTS)/load.txt
 
-bench: ## every benchmark, then docs/BENCHMARKS.md, its pictures and the README's key figures (about 30 min on 2 cores: cluster 9, probes 7, speed 14)
+bench: ## every benchmark, then docs/BENCHMARKS.md, its pictures and the README's key figures (about 55 min on 2 cores: cluster 31 with 10 draws, probes 7, speed 14)
 	rm -f $(BENCH_RESULTS)/load.txt
 	$(MAKE) --no-print-directory bench-cluster bench-probes bench-speed
 	$(MAKE) --no-print-directory bench-report

@@ -115,18 +115,18 @@ func gatesOnDependencies(p *model.Probe) bool {
 // The limits the probe schedule puts on each figure, in the worst phase, and the mean
 // over uniform phases where one run of each probe decides it.
 
-// limitReadyLag: from the app's first answer, the next startup run (one startup period),
-// then the next readiness run (one readiness period); without a startup probe, the rest
-// of readiness's initial delay after the app bound (boundAfter the container started),
-// then one readiness period.
+// limitReadyLag: with a startup probe, the next startup run (one startup period): the
+// kubelet runs readiness at once when the startup probe succeeds (its prober manager
+// triggers the readiness worker, kubernetes/kubernetes#101738), so no readiness period is
+// added. Without one, the rest of readiness's initial delay after the app bound
+// (boundAfter the container started), then one readiness period.
 func limitReadyLag(res *benchResult, p probes, boundAfter time.Duration) {
 	if p.readiness == nil {
 		return
 	}
 	var limit, mean time.Duration
 	if p.startup != nil {
-		limit = p.startup.Period() + p.readiness.Period()
-		mean = limit / 2
+		limit, mean = p.startup.Period(), p.startup.Period()/2
 	} else {
 		wait := max(0, seconds(p.readiness.InitialDelaySeconds)-boundAfter)
 		limit, mean = wait+p.readiness.Period(), wait+p.readiness.Period()/2
@@ -135,12 +135,14 @@ func limitReadyLag(res *benchResult, p probes, boundAfter time.Duration) {
 	res.Limit("readyLag/mean", mean.Seconds())
 }
 
-// limitKill: liveness fails failureThreshold times a period apart, the last one waiting
-// its timeout, and the first run comes up to one period after the fault.
-func limitKill(res *benchResult, figure string, live *model.Probe, before time.Duration) {
+// limitKill: liveness runs only after its initial delay (faultAfter is how long after
+// the container started the fault came), then fails failureThreshold times a period
+// apart, the last one waiting its timeout; the first run comes up to one period after.
+func limitKill(res *benchResult, figure string, live *model.Probe, faultAfter time.Duration) {
 	if live == nil {
 		return
 	}
+	before := max(0, seconds(live.InitialDelaySeconds)-faultAfter)
 	res.Limit(figure, (before + live.ToFail()).Seconds())
 	res.Limit(figure+"/mean", (before + live.ToFail() - live.Period()/2).Seconds())
 }

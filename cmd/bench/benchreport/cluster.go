@@ -192,13 +192,15 @@ Start-ups and fault instants are drawn at random phases of the probe schedule, u
 over a range as wide as the longest probe period (seeds: %s). Each table gives, per
 configuration, the median and the worst draw, and beside them the limit the probe schedule
 puts on the figure (the highest over the draws) and its mean when the phases are uniform:
-for ready lag, one startup period then one readiness period (without a startup probe, the
-rest of readiness's initial delay, then one period); for a kill or NotReady, up to one
-period to the first failing run, then failureThreshold runs a period apart, the last one
-waiting its timeout (after the check itself went down). "Above" counts the draws that took
-longer than their own limit. Times are seconds on the test's clock; the app's first answer
-is the stand-in's own record of when it bound its port. "Never within" means the scenario
-watched that long without it happening.
+for ready lag, one startup period, since the kubelet runs readiness at once when the
+startup probe succeeds (without a startup probe: the rest of readiness's initial delay,
+then one readiness period); for a kill or NotReady, the rest of the probe's initial delay,
+up to one period to the first failing run, then failureThreshold runs a period apart, the
+last one waiting its timeout (after the check itself went down, for an outage). "Above"
+counts the draws that took longer than their own limit; the figures are seen through the
+API server's watch, so they include the status's way there. Times are seconds on the
+test's clock; the app's first answer is the stand-in's own record of when it bound its
+port. "Never within" means the scenario watched that long without it happening.
 
 `, seedsOf(rs))
 	for _, k := range scenarioKinds {
@@ -229,7 +231,11 @@ func clusterTable(b *bytes.Buffer, rs []results.Result, sc string, figures []fig
 			if c.Name != "chart" {
 				r = ratio(cl, base)
 			}
-			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", title, c.Letter, cl.medianOnly(f.unit), cl.worst(f.unit, f.lowerIsWorse), limit, mean, above, r)
+			median := cl.medianOnly(f.unit)
+			if n, all := cl.n(), reps(rs, sc, c.Name); n > 0 && n < all {
+				median += fmt.Sprintf(" (measured in %d of %d draws)", n, all) // the others could not read it
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s |\n", title, c.Letter, median, cl.worst(f.unit, f.lowerIsWorse), limit, mean, above, r)
 		}
 	}
 	var counts, links []string

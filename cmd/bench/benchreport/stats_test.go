@@ -115,3 +115,21 @@ func TestAFigureAboveItsOwnLimitIsCountedAndTheWorstFollowsItsDirection(t *testi
 	assert.Equal(t, "9.0 s (worst 16 s)", c.medianAndWorst(secs, false))
 	assert.Equal(t, "never within 330 s (1 of 1)", cell{never: 1, capSecs: 330}.medianAndWorst(secs, false))
 }
+
+// A draw that could not read a figure is not hidden behind the median of the others.
+func TestATableSaysInHowManyDrawsAFigureWasMeasured(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "bench")
+	for rep := 1; rep <= 3; rep++ {
+		r := results.New("in-cluster", "deadlock", "chart", rep)
+		if rep != 2 {
+			r.Set("deadlockToRestart", 80)
+		}
+		require.NoError(t, results.Write(in, r))
+	}
+	out := filepath.Join(dir, "BENCHMARKS.md")
+	require.NoError(t, run(in, out, "", "benchmarks", ""))
+	b, err := os.ReadFile(out)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), "| deadlock → container restarted | (a) | 80 s (measured in 2 of 3 draws) | 80 s |")
+}
