@@ -32,17 +32,17 @@ type State struct {
 	StopSignal     string     `json:"stopSignal"`     // which one that was: "SIGTERM" or "SIGINT"
 	// PreviousSigtermAt is when the previous process on the data dir got SIGTERM (its
 	// marker): how a test learns it after that process and its pod are gone.
-	PreviousSigtermAt *time.Time       `json:"previousSigtermAt"`
+	PreviousSigtermAt *time.Time `json:"previousSigtermAt"`
 	// Users are Kotaemon's users as this start left them on the data dir (users.go), and
 	// AdminCreated whether this start created the admin its environment names.
-	Users        []User `json:"users"`
-	AdminCreated bool   `json:"adminCreated"`
-	UsersError   string `json:"usersError"` // why the users could not be read or written
-	Served            map[string]int64 `json:"served"`   // route -> answered requests
-	InFlight          int64            `json:"inFlight"` // app requests not yet answered
-	Queued            int64            `json:"queued"`   // streamed answers waiting for the chat event's concurrency
-	Tabs              int64            `json:"tabs"`     // open /heartbeat streams (one per browser tab), counted in InFlight too
-	Now               time.Time        `json:"now"`      // when this state was read: the process clock, to relate its times to another's
+	Users        []User           `json:"users"`
+	AdminCreated bool             `json:"adminCreated"`
+	UsersError   string           `json:"usersError"` // why the users could not be read or written
+	Served       map[string]int64 `json:"served"`     // route -> answered requests
+	InFlight     int64            `json:"inFlight"`   // app requests not yet answered
+	Queued       int64            `json:"queued"`     // streamed answers waiting for the chat event's concurrency
+	Tabs         int64            `json:"tabs"`       // open /heartbeat streams (one per browser tab), counted in InFlight too
+	Now          time.Time        `json:"now"`        // when this state was read: the process clock, to relate its times to another's
 }
 
 // recorder guards the mutable part of State; handlers and the lifecycle both write it.
