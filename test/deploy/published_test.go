@@ -34,7 +34,8 @@ import (
 // image and the chart that names it there; the Kotaemon stand-in is pushed there too, in
 // place of Kotaemon's image.
 // Happens: `helm install oci://<registry>/kotaemon` with the chart's default values and
-// only what a user must set (the Kotaemon image: this cluster cannot reach Kotaemon's).
+// only what a user must set (the Kotaemon image: this cluster cannot reach Kotaemon's;
+// and, since its tag names no Kotaemon version, the command).
 // Must hold: the release becomes Ready and `helm test` passes; the pods run the agent
 // image the chart pins, <registry>/kotaemon-health:<tag>@<digest of values.yaml>, and the
 // kubelet pulled it from the registry by that digest (it was not loaded into the node).
@@ -57,7 +58,10 @@ func TestAUserInstallsThePublishedChartFromARegistry(t *testing.T) {
 	r.tl.Mark("helm-install", "oci://"+registry+"/kotaemon")
 	repo, tag := splitRef(standinRef)
 	install, err := helm.RunHelmCommandAndGetOutputE(t, r.opts, "install", releaseName, "oci://"+registry+"/kotaemon",
-		"--version", chartVersion(t), "--plain-http", "--set", "image.repository="+repo, "--set", "image.tag="+tag)
+		"--version", chartVersion(t), "--plain-http", "--set", "image.repository="+repo, "--set", "image.tag="+tag,
+		// The stand-in's tag names no Kotaemon version, so the chart needs the command
+		// (docs/kotaemon.md, "Image versions"); it is where 0.11.2 and later keep Python.
+		"--set", "kotaemon.command={"+standin.Python+",app.py}")
 	require.NoError(t, err, "helm install from the registry:\n%s", install)
 	pod := r.onePod()
 	r.awaitReady(pod, "with the published chart's defaults", 5*time.Minute)
