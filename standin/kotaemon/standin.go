@@ -132,7 +132,7 @@ func (s *Standin) firstState(now time.Time) State {
 	}
 	if st.MarkerError == "" {
 		var err error
-		if st.Users, st.AdminCreated, err = seedAdmin(o.DataDir, os.Getenv); err != nil {
+		if st.Users, st.AdminCreated, err = seedAdmin(o.DataDir, os.LookupEnv); err != nil {
 			st.UsersError = err.Error()
 		}
 	}

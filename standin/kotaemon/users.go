@@ -40,22 +40,25 @@ func PasswordHash(password string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// falseWords are python-decouple's false values for a bool setting.
-var falseWords = map[string]bool{"false": true, "f": true, "0": true, "no": true, "n": true, "off": true}
+// falseWords are the false values of python-decouple 3.8's bool cast (the version
+// Kotaemon's uv.lock pins; HBNetwork/python-decouple@v3.8:decouple.py:29-31,74): an empty
+// value is false too. An unset variable takes flowsettings.py's default.
+var falseWords = map[string]bool{"": true, "false": true, "f": true, "0": true, "no": true, "n": true, "off": true}
 
 // seedAdmin creates the admin the environment names when user management is on and no
-// user of that name exists; it returns every user and whether it created one.
-func seedAdmin(dir string, getenv func(string) string) (users []User, created bool, err error) {
-	if falseWords[strings.ToLower(getenv(EnvUserManagement))] {
+// user of that name exists; it returns every user and whether it created one. lookup
+// reads a variable as os.LookupEnv does.
+func seedAdmin(dir string, lookup func(string) (string, bool)) (users []User, created bool, err error) {
+	if v, set := lookup(EnvUserManagement); set && falseWords[strings.ToLower(v)] {
 		return nil, false, nil
 	}
-	name, password := getenv(EnvAdmin), getenv(EnvAdminPassword)
-	if name == "" {
-		name = "admin"
+	orDefault := func(key string) string {
+		if v, set := lookup(key); set {
+			return v
+		}
+		return "admin" // flowsettings.py:78-83, both
 	}
-	if password == "" {
-		password = "admin"
-	}
+	name, password := orDefault(EnvAdmin), orDefault(EnvAdminPassword)
 	path := filepath.Join(dir, UsersFile)
 	b, err := os.ReadFile(path)
 	switch {

@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func env(vars map[string]string) func(string) string {
-	return func(k string) string { return vars[k] }
+func env(vars map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := vars[k]; return v, ok }
 }
 
 // As Kotaemon's user page: the admin is created once, by name; a new password for an
@@ -32,10 +32,20 @@ func TestTheAdminIsCreatedOnlyWhenNoUserOfThatNameExists(t *testing.T) {
 }
 
 func TestNoAdminWithUserManagementOff(t *testing.T) {
-	for _, off := range []string{"False", "0", "no", "OFF"} {
+	for _, off := range []string{"False", "0", "no", "OFF", "f", "n", ""} {
 		users, created, err := seedAdmin(t.TempDir(), env(map[string]string{EnvUserManagement: off}))
 		require.NoError(t, err)
 		assert.False(t, created, off)
 		assert.Empty(t, users, off)
+	}
+}
+
+// Unset, user management is on (flowsettings.py's default); a word decouple reads as
+// true keeps it on.
+func TestTheAdminIsCreatedWithUserManagementUnsetOrOn(t *testing.T) {
+	for _, vars := range []map[string]string{nil, {EnvUserManagement: "True"}, {EnvUserManagement: "1"}} {
+		_, created, err := seedAdmin(t.TempDir(), env(vars))
+		require.NoError(t, err)
+		assert.True(t, created, "%v", vars)
 	}
 }

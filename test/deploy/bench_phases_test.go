@@ -36,7 +36,7 @@ var (
 )
 
 // runSeed is the seed of this run: -bench.seed, or the clock's when 0.
-func runSeed(t *testing.T) uint64 {
+func runSeed() uint64 {
 	seedOnce.Do(func() {
 		seedUsed = *benchSeed
 		if seedUsed == 0 {
@@ -58,7 +58,7 @@ type phases struct {
 func newPhases(t *testing.T, res *benchResult) *phases {
 	h := fnv.New64a()
 	h.Write([]byte(t.Name()))
-	seed := runSeed(t)
+	seed := runSeed()
 	return &phases{seed: seed, rnd: rand.New(rand.NewPCG(seed, h.Sum64())), res: res}
 }
 

@@ -79,6 +79,7 @@ func TestNotesSayHowToLogInWhateverOpensTheUI(t *testing.T) {
 		{"admin from a Secret", nil, map[string]string{"kotaemon.admin.existingSecret": "kotaemon-admin"}, []string{"as the user of Secret kotaemon-admin (keys username, password)", "counts once"}},
 		{"SSO", nil, map[string]string{"kotaemon.sso.enabled": "true"}, []string{"through your OAuth provider"}},
 		{"user management off", nil, map[string]string{"kotaemon.env.KH_FEATURE_USER_MANAGEMENT": "False"}, []string{"no login"}},
+		{"user management set empty (decouple reads it as false)", nil, map[string]string{"kotaemon.env.KH_FEATURE_USER_MANAGEMENT": ""}, []string{"no login"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -63,3 +63,27 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- end -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+The TCP port a check connects to: its address's or URL's own, else its scheme's (443 for
+https, 80 otherwise); 0 when it names neither. The NetworkPolicy opens these ports and
+the egress guard asks which checks leave on 443.
+*/}}
+{{- define "kotaemon.checkPort" -}}
+{{- $hostport := "" -}}
+{{- $port := 80 -}}
+{{- if .address -}}
+{{- $hostport = .address -}}
+{{- else if .url -}}
+{{- $u := urlParse .url -}}
+{{- $hostport = $u.host -}}
+{{- if eq $u.scheme "https" }}{{ $port = 443 }}{{ end -}}
+{{- end -}}
+{{- if $hostport -}}
+{{- $parts := splitList ":" $hostport -}}
+{{- if gt (len $parts) 1 }}{{ $port = int (last $parts) }}{{ end -}}
+{{- $port -}}
+{{- else -}}
+0
+{{- end -}}
+{{- end -}}

@@ -13,7 +13,8 @@ short name or one under .svc): anything else is refused rather than never Ready.
 {{- range $i, $c := $h.checks -}}
 {{- $host := "" -}}
 {{- if $c.url }}{{ $host = (urlParse $c.url).hostname }}{{ else if $c.address }}{{ $host = first (splitList ":" $c.address) }}{{ end -}}
-{{- $https := and $v.networkPolicy.egress.publicHTTPS.enabled (or (and $c.url (eq (urlParse $c.url).scheme "https") (not (regexMatch ":[0-9]+$" (urlParse $c.url).host))) (and $c.url (hasSuffix ":443" (urlParse $c.url).host)) (and $c.address (hasSuffix ":443" $c.address))) -}}
+{{- /* publicHTTPS opens 443 to hosts outside private ranges. */ -}}
+{{- $https := and $v.networkPolicy.egress.publicHTTPS.enabled (eq (include "kotaemon.checkPort" $c) "443") -}}
 {{- if and $host (contains "." $host) (not (regexMatch "^[0-9.]+$" $host)) (not (regexMatch "\\.svc(\\.|$)" $host)) (not $https) -}}
 {{- fail (printf "health.checks[%d] checks %q, not a Service's cluster name, but networkPolicy.egress admits only DNS and in-cluster pods: name the Service (<name>.<namespace>.svc), add a rule for the host to networkPolicy.egress.extraRules, or disable networkPolicy.egress" $i $host) -}}
 {{- end -}}
