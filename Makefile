@@ -19,8 +19,8 @@ test: vet test-unit test-render $(if $(strip $(KUBECONFIG)),,test-cluster) test-
 
 # Every package with tests that needs neither helm nor a cluster: the agent, the
 # stand-ins, the invariants package, the image builder, the cluster's own code, the tools.
-# (Packages without tests are left out: test/chart and test/kube link terratest, whose
-# dependencies would only be compiled again with -race.)
+# (Packages without tests are left out: test/chart links terratest, whose dependencies
+# would only be compiled again with -race.)
 UNIT_PKGS = $(shell go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./... | grep -v -e /test/render -e /test/deploy -e /test/smoke)
 
 test-unit: ## unit tests of every package that needs neither helm nor a cluster, with the race detector

@@ -80,6 +80,10 @@ func (c *Cluster) Record(t testing.TB, ns string) *Timeline {
 	t.Cleanup(func() {
 		close(stop)
 		factory.Shutdown()
+		if t.Failed() {
+			// CI keeps the test's output, not the artifacts: the tail says where the time went.
+			t.Logf("the timeline's last %d entries, seconds since the start:\n%s", failureTail, tl.Tail(failureTail))
+		}
 		if err := tl.write(); err != nil {
 			t.Logf("timeline not written: %v", err)
 		}
@@ -107,6 +111,25 @@ func (tl *Timeline) SetWindow(name string, seconds float64) {
 		tl.Windows = map[string]float64{}
 	}
 	tl.Windows[name] = seconds
+}
+
+// failureTail is how many entries a failed scenario prints.
+const failureTail = 40
+
+// Tail is the last n entries in time order, one per line, each at seconds since Started.
+func (tl *Timeline) Tail(n int) string {
+	tl.mu.Lock()
+	es := append([]Entry(nil), tl.Entries...)
+	tl.mu.Unlock()
+	sort.SliceStable(es, func(i, j int) bool { return es[i].At.Before(es[j].At) })
+	if len(es) > n {
+		es = es[len(es)-n:]
+	}
+	var b strings.Builder
+	for _, e := range es {
+		fmt.Fprintf(&b, "%8.2f %-9s %-18s %s %s\n", e.At.Sub(tl.Started).Seconds(), e.Source, e.What, e.Object, e.Detail)
+	}
+	return b.String()
 }
 
 // Find returns the entries of a source and what (and object, when not empty) since t0.
