@@ -91,3 +91,31 @@ func TestNotesSayHowToLogInWhateverOpensTheUI(t *testing.T) {
 		})
 	}
 }
+
+// NOTES name the models Kotaemon is given and say that they seed its database once
+// (docs/kotaemon.md, "Providers"), or that without a provider Gemini is the default.
+func TestNotesNameTheModelProvidersAndThatTheySeedOnce(t *testing.T) {
+	t.Parallel()
+	ollama := map[string]string{"kotaemon.providers.ollama.enabled": "true", "kotaemon.providers.ollama.url": "http://ollama.ai.svc:11434"}
+	cases := []struct {
+		name string
+		set  map[string]string
+		want []string
+	}{
+		{"none", nil, []string{"no kotaemon.providers", "Gemini"}},
+		{"ollama", ollama, []string{"ollama: http://ollama.ai.svc:11434 (qwen2.5:7b, nomic-embed-text), the default", "pull both models", "first start"}},
+		{"azure", map[string]string{
+			"kotaemon.providers.azureOpenAI.enabled": "true", "kotaemon.providers.azureOpenAI.endpoint": "https://acme.openai.azure.com/",
+			"kotaemon.providers.azureOpenAI.existingSecret": "az", "kotaemon.providers.azureOpenAI.embeddingsDeployment": "embed-3",
+		}, []string{"azure: https://acme.openai.azure.com/ (deployments: embed-3), not default"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			out := notes(t, nil, c.set)
+			for _, w := range c.want {
+				assert.Contains(t, out, w)
+			}
+		})
+	}
+}

@@ -55,10 +55,7 @@ auth:
   trustLoopback: {{ $h.auth.trustLoopback }}
 log:
   level: {{ $h.logLevel }}
-{{- $checks := $h.checks | default list -}}
-{{- if include "kotaemon.bundledOllama" . -}}
-{{- $checks = append $checks (include "kotaemon.bundledOllamaCheck" . | fromYaml) -}}
-{{- end -}}
+{{- $checks := include "kotaemon.checks" . | fromYamlArray -}}
 {{- if $checks }}
 checks:
 {{- range $c := $checks }}
@@ -111,7 +108,7 @@ checks:
 
 {{/* Environment of the process that runs the agent: check secrets as secretKeyRefs only. */}}
 {{- define "kotaemon.agentEnv" -}}
-{{- range $c := .Values.health.checks -}}
+{{- range $c := include "kotaemon.checks" . | fromYamlArray -}}
 {{- with $c.apiKey }}
 - name: {{ include "kotaemon.checkEnvName" (dict "check" $c.name "field" "API_KEY") }}
   valueFrom:

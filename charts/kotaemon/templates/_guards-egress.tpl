@@ -10,13 +10,16 @@ short name or one under .svc): anything else is refused rather than never Ready.
 {{- $blocks := false -}}
 {{- range $v.networkPolicy.egress.dependencyPeers }}{{ if .ipBlock }}{{ $blocks = true }}{{ end }}{{ end -}}
 {{- if and $v.networkPolicy.enabled $v.networkPolicy.egress.enabled (not $v.networkPolicy.egress.extraRules) (not $blocks) -}}
-{{- range $i, $c := $h.checks -}}
+{{- $targets := list -}}
+{{- range $i, $c := $h.checks }}{{ $targets = append $targets (merge (dict "field" (printf "health.checks[%d]" $i)) (pick $c "url" "address")) }}{{ end -}}
+{{- $targets = concat $targets (include "kotaemon.providerEndpoints" . | fromYamlArray) -}}
+{{- range $c := $targets -}}
 {{- $host := "" -}}
 {{- if $c.url }}{{ $host = (urlParse $c.url).hostname }}{{ else if $c.address }}{{ $host = first (splitList ":" $c.address) }}{{ end -}}
 {{- /* publicHTTPS opens 443 to hosts outside private ranges. */ -}}
 {{- $https := and $v.networkPolicy.egress.publicHTTPS.enabled (eq (include "kotaemon.checkPort" $c) "443") -}}
 {{- if and $host (contains "." $host) (not (regexMatch "^[0-9.]+$" $host)) (not (regexMatch "\\.svc(\\.|$)" $host)) (not $https) -}}
-{{- fail (printf "health.checks[%d] checks %q, not a Service's cluster name, but networkPolicy.egress admits only DNS and in-cluster pods: name the Service (<name>.<namespace>.svc), add a rule for the host to networkPolicy.egress.extraRules, or disable networkPolicy.egress" $i $host) -}}
+{{- fail (printf "%s reaches %q, not a Service's cluster name, but networkPolicy.egress admits only DNS and in-cluster pods: name the Service (<name>.<namespace>.svc), enable networkPolicy.egress.publicHTTPS for an https host outside the cluster, add a rule for the host to networkPolicy.egress.extraRules, or disable networkPolicy.egress" $c.field $host) -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}

@@ -64,7 +64,8 @@ server-side apply, and the chart's would silently win).
 {{- $port := int $v.kotaemon.ollama.port -}}
 {{- $out := list -}}
 {{- if not (has "OLLAMA_HOST" $given) }}{{ $out = append $out (dict "name" "OLLAMA_HOST" "value" (printf "127.0.0.1:%d" $port)) }}{{ end -}}
-{{- if not (has "KH_OLLAMA_URL" $given) }}{{ $out = append $out (dict "name" "KH_OLLAMA_URL" "value" (printf "http://127.0.0.1:%d/v1/" $port)) }}{{ end -}}
+{{- $provider := and $v.kotaemon.providers.ollama.enabled $v.kotaemon.providers.ollama.url -}}
+{{- if not (or (has "KH_OLLAMA_URL" $given) $provider) }}{{ $out = append $out (dict "name" "KH_OLLAMA_URL" "value" (printf "http://127.0.0.1:%d/v1/" $port)) }}{{ end -}}
 {{- toYaml $out -}}
 {{- end -}}
 
