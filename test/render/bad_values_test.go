@@ -115,6 +115,8 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 		{"a provider's variable in kotaemon.env", "kotaemon:\n  env:\n    LOCAL_MODEL: llama3\n  providers:\n    ollama:\n      enabled: true\n      url: \"http://ollama.ai.svc:11434\"\n", []string{"kotaemon.env", "LOCAL_MODEL", "kotaemon.providers"}, nil},
 		{"a provider's variable in secretEnv", "kotaemon:\n  secretEnv:\n    OPENAI_API_KEY: sk-x\n  providers:\n    openai:\n      enabled: true\n      existingSecret: k\n", []string{"kotaemon.secretEnv", "OPENAI_API_KEY", "kotaemon.providers"}, nil},
 		{"a hosted provider with egress restricted", "networkPolicy:\n  enabled: true\n  egress:\n    enabled: true\n    withoutInternet: true\nkotaemon:\n  providers:\n    openai:\n      enabled: true\n      existingSecret: k\n", []string{"kotaemon.providers.openai.baseUrl", "api.openai.com", "networkPolicy.egress.publicHTTPS"}, nil},
+		{"GPUs asked for twice", "gpu:\n  enabled: true\nkotaemon:\n  resources:\n    limits:\n      nvidia.com/gpu: 1\n", []string{"kotaemon.resources.limits.nvidia.com/gpu", "gpu.enabled"}, nil},
+		{"a GPU resource without a domain", "gpu:\n  enabled: true\n  resource: gpu\n", []string{"/gpu/resource"}, nil},
 		{"a route with a query", "kotaemon:\n  routes:\n    ready: /app_id?x=1\n", []string{"/kotaemon/routes/ready"}, nil},
 		{"SSO without a graceful bound", "kotaemon:\n  sso:\n    enabled: true\n    gracefulShutdownSeconds: 0\n", []string{"/kotaemon/sso/gracefulShutdownSeconds"}, nil},
 		{"PI-14 grace period on a custom readiness probe", "probes:\n  readiness:\n    custom:\n      httpGet: {path: /health/ready, port: health}\n      timeoutSeconds: 5\n      terminationGracePeriodSeconds: 10\n", []string{"PI-14", "probes.readiness"}, nil},

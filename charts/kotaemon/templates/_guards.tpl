@@ -17,6 +17,7 @@ replacements are held to the same rules.
 {{- include "kotaemon.guards.entrypoint" $ctx -}}
 {{- include "kotaemon.guards.env" . -}}
 {{- include "kotaemon.guards.providers" . -}}
+{{- include "kotaemon.guards.gpu" . -}}
 {{- include "kotaemon.guards.writers" $ctx -}}
 {{- include "kotaemon.guards.exposure" . -}}
 {{- include "kotaemon.checkGuards" . -}}

@@ -54,6 +54,28 @@ start it, but the chart runs python directly).
 {{- end -}}
 
 {{/*
+The container that runs the models and gets the GPUs (gpu.enabled): the bundled Ollama
+server's own container (sidecar and none modes), else Kotaemon's, where the bundled server
+runs in wrapper mode and local models run in Kotaemon's own process. Empty without gpu.
+*/}}
+{{- define "kotaemon.gpuContainer" -}}
+{{- if .Values.gpu.enabled -}}
+{{- if and (include "kotaemon.bundledOllama" .) (ne (include "kotaemon.mode" . | fromYaml).agent "supervise") }}ollama{{ else }}kotaemon{{ end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A container's resources (.resources), with the GPU limit when it is .container that runs the models. */}}
+{{- define "kotaemon.resourcesWithGPU" -}}
+{{- $r := deepCopy (.resources | default dict) -}}
+{{- if eq (include "kotaemon.gpuContainer" .root) .container -}}
+{{- $limits := deepCopy ($r.limits | default dict) -}}
+{{- $_ := set $limits .root.Values.gpu.resource (int .root.Values.gpu.count) -}}
+{{- $_ := set $r "limits" $limits -}}
+{{- end -}}
+{{- toYaml $r -}}
+{{- end -}}
+
+{{/*
 Where Kotaemon and the bundled server find each other, unless kotaemon.env or
 kotaemon.extraEnv already set the variable (a duplicate name would be refused by a
 server-side apply, and the chart's would silently win).
@@ -103,7 +125,7 @@ volumeMounts:
   - name: tmp
     mountPath: /tmp
 resources:
-  {{- toYaml .Values.kotaemon.ollama.resources | nindent 2 }}
+  {{- include "kotaemon.resourcesWithGPU" (dict "root" . "resources" .Values.kotaemon.ollama.resources "container" "ollama") | nindent 2 }}
 securityContext:
   {{- toYaml .Values.kotaemon.securityContext | nindent 2 }}
 {{- end -}}
