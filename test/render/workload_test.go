@@ -90,9 +90,9 @@ func TestAUsersPreStopReplacesTheChartsAndOtherHooksAreKept(t *testing.T) {
 	assert.Equal(t, "stop", app.Lifecycle.PreStop.Exec.Command[1])
 
 	values["kotaemon.lifecycle.preStop.exec.command[0]"] = "/bin/sleep"
-	values["kotaemon.lifecycle.preStop.exec.command[1]"] = "3"
+	values["kotaemon.lifecycle.preStop.exec.command[1]"] = "3s" // --set makes a bare 3 a number, which the schema refuses
 	app = container(t, mustRender(t, nil, values), "kotaemon")
-	assert.Equal(t, []string{"/bin/sleep", "3"}, app.Lifecycle.PreStop.Exec.Command)
+	assert.Equal(t, []string{"/bin/sleep", "3s"}, app.Lifecycle.PreStop.Exec.Command)
 }
 
 // The app Service carries the app port only, in every mode and with metrics on; metrics

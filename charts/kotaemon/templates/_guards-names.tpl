@@ -29,6 +29,17 @@
 {{- fail (printf "kotaemon.extraVolumeMounts[%d].name %q mounts a volume of the chart again (%s): mount a volume of extraVolumes" $i $m.name (join ", " $volumes)) -}}
 {{- end -}}
 {{- end -}}
+{{- /* Service names are DNS labels (RFC 1035): 63 characters at most, starting with a letter; the name the chart adds a suffix to may pass where the Service's does not. */ -}}
+{{- $services := list (include "kotaemon.fullname" .) -}}
+{{- if and $v.metrics.enabled (include "kotaemon.agentEnabled" .) }}{{ $services = append $services (printf "%s-metrics" (include "kotaemon.fullname" .)) }}{{ end -}}
+{{- range $services -}}
+{{- if gt (len .) 63 -}}
+{{- fail (printf "the Service name %q has %d characters, and Kubernetes allows 63: shorten fullnameOverride, or the release name and nameOverride" . (len .)) -}}
+{{- end -}}
+{{- if not (regexMatch "^[a-z]" .) -}}
+{{- fail (printf "the Service name %q must start with a letter (a DNS label): change fullnameOverride, or the release name" .) -}}
+{{- end -}}
+{{- end -}}
 {{- if and $v.kotaemon.flowsettings $v.kotaemon.flowsettingsConfigMap -}}
 {{- fail (printf "kotaemon.flowsettings and kotaemon.flowsettingsConfigMap (%q) are both set: keep one source of flowsettings.py" $v.kotaemon.flowsettingsConfigMap) -}}
 {{- end -}}
