@@ -6,7 +6,7 @@ VALUES_FILE = values/$(ENV).yaml
 GO_TEST ?= go test
 # Test binaries here link helm, client-go and terratest: without DWARF they link in half
 # the time (stack traces keep file:line). Suites take the helm make built from HELM.
-SUITE_ENV = HELM=$(HELM) HELM4=$(HELM4) HELM_DOCS=$(HELM_DOCS) KUBE_SCORE=$(KUBE_SCORE) PROMTOOL=$(PROMTOOL) KOTAEMON_REQUIRE_CLUSTER=1
+SUITE_ENV = HELM=$(HELM) HELM4=$(HELM4) HELM_DOCS=$(HELM_DOCS) KUBE_SCORE=$(KUBE_SCORE) PROMTOOL=$(PROMTOOL) APIVALIDATE=$(APIVALIDATE) KOTAEMON_REQUIRE_CLUSTER=1
 
 .PHONY: test-render test-deploy test-deploy-mutants test-deploy-loaded lint template install uninstall docs golden package publish bump
 
@@ -33,7 +33,7 @@ bump: ## set the chart's version (and the agent image tag, which moves with it) 
 	go run ./cmd/chartrelease bump -chart $(CHART) -changelog CHANGELOG.md -version $(VERSION) $(if $(APP_VERSION),-app-version $(APP_VERSION))
 	$(MAKE) --no-print-directory pin-agent
 
-test-render: $(HELM) $(HELM4) $(HELM_DOCS) $(KUBE_SCORE) $(PROMTOOL) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
+test-render: $(HELM) $(HELM4) $(HELM_DOCS) $(KUBE_SCORE) $(PROMTOOL) $(APIVALIDATE) ## render suite: every values file x every mode, invariants, bad values, property test (no cluster)
 	$(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' ./test/render/...
 
 # The chart from source names no registry for the agent image (the published one does):
@@ -135,5 +135,5 @@ test-deploy-loaded: cluster-ensure $(HELM) package ## run the deploy suite RUNS 
 	cd test/deploy && $(SUITE_ENV) KOTAEMON_CHART_ARCHIVE=$(CHART_ARCHIVE) $(KUBE_EXEC) $(BIN)/deployloaded \
 		-deploy $(BIN)/deploy.test -logs $(CURDIR)/.cache/artifacts/loaded -runs $(RUNS) -parallel $(DEPLOY_PARALLEL) -run '$(DEPLOY_RUN)'
 
-golden: $(HELM) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff
+golden: $(HELM) $(APIVALIDATE) ## rewrite the render suite's golden renders (test/render/testdata/golden) after a deliberate chart change; review the diff
 	UPDATE_GOLDEN=1 $(SUITE_ENV) $(GO_TEST) -count=1 -ldflags='-s -w' -run '^TestEveryValuesFileInEveryModeRendersAsItsGoldenFile$$' ./test/render

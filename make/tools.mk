@@ -53,8 +53,16 @@ $(HELM_DOCS): make/versions.mk
 	@mkdir -p $(BIN)
 	GOBIN=$(BIN) go install github.com/norwoodj/helm-docs/cmd/helm-docs@$(HELM_DOCS_VERSION)
 
+# apivalidate: the API server's create-time validation of KUBE_VERSION (test/apivalidation,
+# a module of its own), which the render suite runs on every render. Built as the
+# cluster's components are (trimmed paths, no cgo), so their compiled packages serve it.
+APIVALIDATE := $(BIN)/apivalidate
+$(APIVALIDATE): test/apivalidation/go.mod test/apivalidation/go.sum $(wildcard test/apivalidation/*.go)
+	@mkdir -p $(BIN)
+	cd test/apivalidation && GOWORK=off CGO_ENABLED=0 GOFLAGS='-mod=readonly -buildvcs=false' go build -trimpath -o $(APIVALIDATE) .
+
 .PHONY: tools
-tools: $(HELM) $(KUBE_SCORE) $(PROMTOOL) $(HELM4) $(HELM_DOCS) ## build the pinned helm (v3 and v4), kube-score, promtool and helm-docs into bin/
+tools: $(HELM) $(KUBE_SCORE) $(PROMTOOL) $(HELM4) $(HELM_DOCS) $(APIVALIDATE) ## build the pinned helm (v3 and v4), kube-score, promtool, helm-docs and apivalidate into bin/
 
 # Package versions is make/versions.mk as Go constants.
 .PHONY: generate

@@ -84,6 +84,7 @@ func TestBuildModulesPinTheVersionsOfMakeVersionsMk(t *testing.T) {
 	cases := []struct{ gomod, module, want string }{
 		{"go.mod", "helm.sh/helm/v3", Helm},
 		{"cluster/build/kubernetes/go.mod", "k8s.io/kubernetes", Kubernetes},
+		{"test/apivalidation/go.mod", "k8s.io/kubernetes", Kubernetes},
 		{"cluster/build/etcd/go.mod", "go.etcd.io/etcd/server/v3", Etcd},
 		{"cluster/build/coredns/go.mod", "github.com/coredns/coredns", CoreDNS},
 		{"cluster/build/kube-router/go.mod", "github.com/cloudnativelabs/kube-router/v2", KubeRouter},
@@ -96,18 +97,23 @@ func TestBuildModulesPinTheVersionsOfMakeVersionsMk(t *testing.T) {
 }
 
 // Kubernetes' staging modules (k8s.io/api, ...) are replaced by their releases of the
-// same version: v0.<minor>.<patch> for v1.<minor>.<patch>.
+// same version: v0.<minor>.<patch> for v1.<minor>.<patch>, in every module that builds
+// from k8s.io/kubernetes (the cluster's components, the render suite's API validation).
 func TestKubernetesStagingModulesFollowTheKubernetesVersion(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(root, "cluster", "build", "kubernetes", "go.mod"))
-	require.NoError(t, err)
-	want := "v0." + strings.TrimPrefix(Kubernetes, "v1.")
-	n := 0
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 4 && f[1] == "=>" && strings.HasPrefix(f[0], "k8s.io/") {
-			n++
-			assert.Equal(t, want, f[3], "replace of %s", f[0])
-		}
+	for _, gomod := range []string{"cluster/build/kubernetes/go.mod", "test/apivalidation/go.mod"} {
+		t.Run(gomod, func(t *testing.T) {
+			b, err := os.ReadFile(filepath.Join(root, filepath.FromSlash(gomod)))
+			require.NoError(t, err)
+			want := "v0." + strings.TrimPrefix(Kubernetes, "v1.")
+			n := 0
+			for _, line := range strings.Split(string(b), "\n") {
+				f := strings.Fields(line)
+				if len(f) == 4 && f[1] == "=>" && strings.HasPrefix(f[0], "k8s.io/") {
+					n++
+					assert.Equal(t, want, f[3], "replace of %s", f[0])
+				}
+			}
+			assert.Positive(t, n, "no staging replace lines found")
+		})
 	}
-	assert.Positive(t, n, "no staging replace lines found")
 }

@@ -35,6 +35,7 @@ func TestTheChartAcceptsExactlyTheHealthConfigsTheAgentAccepts(t *testing.T) {
 	type verdict struct {
 		chart, agent     bool
 		chartErr, reason string
+		apiRefusal       string // what the API server would refuse in the chart's render
 		values           map[string]any
 	}
 	verdicts := make([]verdict, draws)
@@ -51,10 +52,12 @@ func TestTheChartAcceptsExactlyTheHealthConfigsTheAgentAccepts(t *testing.T) {
 			for i := w; i < draws; i += workers {
 				values := drawHealth(rand.New(rand.NewPCG(seed, uint64(i))))
 				v := verdict{values: values}
-				_, err := guarded.Render(values)
+				out, err := guarded.Render(values)
 				v.chart = err == nil
 				if err != nil {
 					v.chartErr = err.Error()
+				} else {
+					v.apiRefusal = apiRefusal(out)
 				}
 				v.agent, v.reason = agentVerdict(unguarded, values)
 				verdicts[i] = v
@@ -67,6 +70,9 @@ func TestTheChartAcceptsExactlyTheHealthConfigsTheAgentAccepts(t *testing.T) {
 	for i, v := range verdicts {
 		if v.chart {
 			accepted++
+		}
+		if v.apiRefusal != "" {
+			t.Errorf("draw %d: the chart renders what the API server would refuse (%s):\n%s", i, v.apiRefusal, dump(v.values))
 		}
 		if v.chart == v.agent {
 			agree++

@@ -24,7 +24,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopAPIValidation()
+	os.Exit(code)
 }
 
 // renderTimeout bounds one helm process.
@@ -35,7 +37,11 @@ func render(t *testing.T, files []string, set map[string]string) (string, error)
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), renderTimeout)
 	defer cancel()
-	return chart.Render(t, ctx, files, set)
+	out, err := chart.Render(t, ctx, files, set)
+	if err == nil {
+		requireAPIAccepts(t, out, files, set)
+	}
+	return out, err
 }
 
 // renderInProcess renders with the helm SDK: the same merge, schema, guards and
@@ -49,7 +55,11 @@ func renderInProcess(t *testing.T, files []string, set map[string]string) (strin
 		require.NoError(t, err)
 	}
 	defer renderers.Put(r)
-	return r.RenderFiles(files, set)
+	out, err := r.RenderFiles(files, set)
+	if err == nil {
+		requireAPIAccepts(t, out, files, set)
+	}
+	return out, err
 }
 
 // renderers holds loaded charts for reuse: a Renderer serves one goroutine at a time.

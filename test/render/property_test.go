@@ -57,6 +57,8 @@ func TestRandomProbeTimingsAreRefusedOrPassEveryInvariant(t *testing.T) {
 					o.accepted = true
 					if vs := invariants.CheckYAML([]byte(out)); len(vs) > 0 {
 						o.problem = fmt.Sprintf("rendered but breaks %v", vs)
+					} else if refusal := apiRefusal(out); refusal != "" {
+						o.problem = "rendered but the API server would refuse it: " + refusal
 					}
 				}
 				outcomes[i] = o
