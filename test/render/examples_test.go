@@ -61,4 +61,3 @@ func TestTheGPUGoesToTheContainerThatRunsTheModels(t *testing.T) {
 func podContainers(spec corev1.PodSpec) []corev1.Container {
 	return append(append([]corev1.Container{}, spec.InitContainers...), spec.Containers...)
 }
-
