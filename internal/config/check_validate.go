@@ -98,7 +98,7 @@ func (c *Check) validateTypeNeeds(f string, _ CheckType) error {
 	switch c.Type {
 	case TypeTCP:
 		host, port, err := net.SplitHostPort(c.Address)
-		if err != nil || host == "" {
+		if err != nil || host == "" || hasSpaceOrControl(c.Address) {
 			return fieldErr(f+".address", "%q is not host:port", c.Address)
 		}
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {

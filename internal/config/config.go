@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Check types.
@@ -480,6 +481,9 @@ func validatePath(p string) error {
 }
 
 func validateURL(raw string) error {
+	if hasSpaceOrControl(raw) {
+		return fmt.Errorf("%q contains whitespace or a control character", raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("%q is not a URL: %v", raw, err)
@@ -502,4 +506,10 @@ func validateURL(raw string) error {
 		}
 	}
 	return nil
+}
+
+// hasSpaceOrControl reports whether s holds whitespace or a control character: no part
+// of a URL or host:port may (url.Parse lets some through, in paths and hosts).
+func hasSpaceOrControl(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0
 }
