@@ -102,7 +102,7 @@ func TestBadValuesAreRefusedWithAMessageNamingTheKeyOrInvariant(t *testing.T) {
 		// Model providers (kotaemon.providers).
 		{"openai without a key", "kotaemon:\n  providers:\n    openai:\n      enabled: true\n", []string{"kotaemon.providers.openai.existingSecret", "api.openai.com"}, nil},
 		{"openai with credentials in the URL", "kotaemon:\n  providers:\n    openai:\n      enabled: true\n      baseUrl: \"http://u:p@llm:8000/v1\"\n", []string{"/kotaemon/providers/openai/baseUrl"}, nil},
-		{"openai on a port out of range", "kotaemon:\n  providers:\n    openai:\n      enabled: true\n      baseUrl: \"http://llm:70000/v1\"\n", []string{"kotaemon.providers.openai.baseUrl", "70000"}, nil},
+		{"openai on a port out of range", "kotaemon:\n  providers:\n    openai:\n      enabled: true\n      baseUrl: \"http://llm:70000/v1\"\n", []string{"/kotaemon/providers/openai/baseUrl", "70000"}, nil},
 		{"azure without an endpoint", "kotaemon:\n  providers:\n    azureOpenAI:\n      enabled: true\n      existingSecret: az\n      chatDeployment: gpt-4o\n", []string{"kotaemon.providers.azureOpenAI.endpoint"}, nil},
 		{"azure on plain http", "kotaemon:\n  providers:\n    azureOpenAI:\n      enabled: true\n      endpoint: \"http://acme.openai.azure.com/\"\n", []string{"/kotaemon/providers/azureOpenAI/endpoint"}, nil},
 		{"azure without a key", "kotaemon:\n  providers:\n    azureOpenAI:\n      enabled: true\n      endpoint: \"https://acme.openai.azure.com/\"\n      chatDeployment: gpt-4o\n", []string{"kotaemon.providers.azureOpenAI.existingSecret"}, nil},

@@ -80,8 +80,8 @@ the egress guard asks which checks leave on 443.
 {{- if eq $u.scheme "https" }}{{ $port = 443 }}{{ end -}}
 {{- end -}}
 {{- if $hostport -}}
-{{- $parts := splitList ":" $hostport -}}
-{{- if gt (len $parts) 1 }}{{ $port = int (last $parts) }}{{ end -}}
+{{- /* The digits after the last colon, in decimal (a leading 0 is not octal); none after an IPv6 literal's bracket. */ -}}
+{{- with regexFind ":[0-9]+$" $hostport }}{{ $port = regexReplaceAll "^0+" (trimPrefix ":" .) "" | atoi }}{{ end -}}
 {{- $port -}}
 {{- else -}}
 0

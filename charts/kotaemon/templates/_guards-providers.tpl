@@ -6,13 +6,11 @@
 {{- if and (not .baseUrl) (not .existingSecret) -}}
 {{- fail (printf "%s.openai.existingSecret is required: api.openai.com (baseUrl empty) takes no call without a key. Name the Secret holding it (key %s), or set %s.openai.baseUrl for an endpoint that needs none" $f .apiKeyKey $f) -}}
 {{- end -}}
-{{- include "kotaemon.guards.providerURL" (dict "field" (printf "%s.openai.baseUrl" $f) "url" .baseUrl) -}}
 {{- end }}{{ end -}}
 {{- with $p.azureOpenAI }}{{ if .enabled -}}
 {{- if not .endpoint -}}
 {{- fail (printf "%s.azureOpenAI.endpoint is required (https://<resource>.openai.azure.com/)" $f) -}}
 {{- end -}}
-{{- include "kotaemon.guards.providerURL" (dict "field" (printf "%s.azureOpenAI.endpoint" $f) "url" .endpoint) -}}
 {{- if not .existingSecret -}}
 {{- fail (printf "%s.azureOpenAI.existingSecret is required: name the Secret holding the API key (key %s)" $f .apiKeyKey) -}}
 {{- end -}}
@@ -24,7 +22,6 @@
 {{- if and (not .url) (not (include "kotaemon.bundledOllama" $)) -}}
 {{- fail (printf "%s.ollama.url is required (e.g. http://ollama.ollama.svc:11434) unless image.flavour is ollama with kotaemon.ollama.serve, whose bundled server it then uses" $f) -}}
 {{- end -}}
-{{- include "kotaemon.guards.providerURL" (dict "field" (printf "%s.ollama.url" $f) "url" .url) -}}
 {{- if and .url (not (has (urlParse .url).path (list "" "/"))) -}}
 {{- fail (printf "%s.ollama.url %q: give the server's base URL, without a path: the chart adds /v1/ for Kotaemon (KH_OLLAMA_URL)" $f .url) -}}
 {{- end -}}
@@ -55,19 +52,6 @@
 {{- end -}}
 {{- if has .name $secretEnv -}}
 {{- fail (printf "kotaemon.secretEnv: %s is set by the chart from kotaemon.providers (the chart's variable would win over the Secret's); remove it, or configure it there" .name) -}}
-{{- end -}}
-{{- end -}}
-{{- end -}}
-
-{{/* A provider URL the agent and Kotaemon can both call: the schema checks its shape, this its port. */}}
-{{- define "kotaemon.guards.providerURL" -}}
-{{- with .url -}}
-{{- $host := (urlParse .).host -}}
-{{- if regexMatch ":[0-9]+$" $host -}}
-{{- $port := regexFind "[0-9]+$" $host | int -}}
-{{- if or (lt $port 1) (gt $port 65535) -}}
-{{- fail (printf "%s %q: port %d is not in 1-65535" $.field . $port) -}}
-{{- end -}}
 {{- end -}}
 {{- end -}}
 {{- end -}}
