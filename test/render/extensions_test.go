@@ -223,6 +223,8 @@ metrics:
   prometheusRule: {enabled: true}
 networkPolicy:
   enabled: true
+  appPeers: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}]
+  monitoringPeers: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: monitoring}}}]
 ingress:
   enabled: true
 httpRoute:

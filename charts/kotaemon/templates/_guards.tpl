@@ -27,5 +27,6 @@ replacements are held to the same rules.
 {{- include "kotaemon.guards.names" . -}}
 {{- include "kotaemon.guards.routing" . -}}
 {{- include "kotaemon.guards.egress" . -}}
+{{- include "kotaemon.guards.policy" . -}}
 {{- include "kotaemon.imageGuards" . -}}
 {{- end -}}
