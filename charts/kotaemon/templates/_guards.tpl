@@ -12,6 +12,7 @@ replacements are held to the same rules.
 {{- include "kotaemon.guards.ports" $ctx -}}
 {{- include "kotaemon.guards.timing" $ctx -}}
 {{- include "kotaemon.guards.handlers" $ctx -}}
+{{- include "kotaemon.guards.custom" $ctx -}}
 {{- include "kotaemon.guards.windows" $ctx -}}
 {{- include "kotaemon.guards.agent" $ctx -}}
 {{- include "kotaemon.guards.entrypoint" $ctx -}}
