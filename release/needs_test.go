@@ -103,6 +103,8 @@ networkPolicy:
   appPeers:
     - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress}}
     - namespaceSelector: {matchLabels: {team: web}}
+  monitoringPeers:
+    - podSelector: {matchLabels: {app.kubernetes.io/name: prometheus}}
 health:
   auth: {mode: token}
   checks:
