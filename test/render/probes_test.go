@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"kotaemon-k8s/invariants"
+	"kotaemon-k8s/test/chart"
 )
 
 // The seed article's configuration renders exactly: readiness /health/ready on 8000 with
@@ -225,4 +226,39 @@ func TestAgentTimeoutsAreDerivedBelowTheProbeTimeouts(t *testing.T) {
 	cfg = configMap(t, mustRender(t, nil, map[string]string{"health.app.liveTimeoutMs": "1200", "health.app.readyTimeoutMs": "900"}), "-health").Data["config.yaml"]
 	assert.Contains(t, cfg, "timeout: 1200ms")
 	assert.Contains(t, cfg, "timeout: 900ms")
+}
+
+// A probe-level grace period reaches the probes that may carry it, liveness and startup,
+// each with its own value, and never a readiness probe (the API refuses it there), in
+// every mode, whichever container carries each probe. A template that copies liveness's
+// value onto every probe fails here.
+func TestAProbeLevelGracePeriodRendersOnLivenessAndStartupOnly(t *testing.T) {
+	t.Parallel()
+	for _, mode := range chart.Modes {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			m := mustRender(t, nil, map[string]string{
+				"health.mode": mode,
+				"probes.liveness.terminationGracePeriodSeconds": "9",
+				"probes.startup.terminationGracePeriodSeconds":  "7",
+			})
+			spec := deployment(t, m).Spec.Template.Spec
+			grace := map[string][]int64{}
+			for _, c := range append(spec.InitContainers, spec.Containers...) {
+				for kind, p := range map[string]*corev1.Probe{"liveness": c.LivenessProbe, "startup": c.StartupProbe, "readiness": c.ReadinessProbe} {
+					if p == nil {
+						continue
+					}
+					g := int64(-1) // rendered without a grace period
+					if p.TerminationGracePeriodSeconds != nil {
+						g = *p.TerminationGracePeriodSeconds
+					}
+					grace[kind] = append(grace[kind], g)
+				}
+			}
+			assert.Equal(t, []int64{9}, grace["liveness"], "liveness's own grace period, once")
+			assert.Equal(t, []int64{7}, grace["startup"], "startup's own grace period, once")
+			assert.Equal(t, []int64{-1}, grace["readiness"], "PI-14: a readiness probe never carries a grace period")
+		})
+	}
 }
