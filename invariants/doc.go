@@ -1,4 +1,4 @@
-// Package invariants checks the probe invariants PI-01..PI-15 of docs/invariants.md on
+// Package invariants checks the probe invariants PI-01..PI-19 of docs/invariants.md on
 // rendered manifests, or on the objects an API server stored. It is the one place where
 // those rules live as code: the render suite, the deploy suite and users' own pipelines
 // all call it.

@@ -46,9 +46,13 @@ var rules = []rule{
 	{"PI-12", checkNetworkPolicies},
 	{"PI-13", singleWriterStrategy},
 	{"PI-14", cleanShutdown},
+	{"PI-16", startFitsProgressDeadline},
+	{"PI-17", imageUserCanStart},
+	{"PI-18", agentReadsItsSecrets},
+	{"PI-19", diskChecksOnMounts},
 }
 
-// Check returns every violation of PI-01..PI-14 in the manifest, sorted by id.
+// Check returns every violation of PI-01..PI-19 (but PI-15) in the manifest, sorted by id.
 func Check(m *Manifest) []Violation {
 	w, problems := release.FindWorkload(m)
 	var violations []Violation
@@ -481,25 +485,6 @@ func usesReadWriteOnce(m *Manifest, d *appsv1.Deployment) bool {
 		}
 	}
 	return false
-}
-
-func cleanShutdown(_ *Manifest, w *release.Workload) []string {
-	var out []string
-	if r := w.Probes[Readiness]; r != nil && r.Probe.TerminationGracePeriodSeconds != nil {
-		out = append(out, "the readiness probe sets terminationGracePeriodSeconds, which the API rejects")
-	}
-	// The agent stops the app as its supervisor (wrapper mode) or from the app's preStop
-	// hook (sidecar mode); either way its drain time must fit the grace period.
-	if w.Agent != nil {
-		grace := int64(30)
-		if g := w.Deployment.Spec.Template.Spec.TerminationGracePeriodSeconds; g != nil {
-			grace = *g
-		}
-		if drain := int64(w.Agent.DrainTime().Seconds()); grace <= drain {
-			out = append(out, fmt.Sprintf("terminationGracePeriodSeconds %d does not exceed the agent's drain time %ds", grace, drain))
-		}
-	}
-	return out
 }
 
 // dependencyPorts lists each configured check's TCP port (name -> port).

@@ -145,6 +145,43 @@ func TestEachInvariantReportsItsOwnViolation(t *testing.T) {
 			m.Deployments[0].Spec.Template.Spec.TerminationGracePeriodSeconds = ptr.To(int64(35))
 		}, "PI-14"},
 		{"PI-14 grace on readiness", "prod-wrapper.yaml", func(m *Manifest) { app(m).ReadinessProbe.TerminationGracePeriodSeconds = ptr.To(int64(5)) }, "PI-14"},
+		{"PI-14 a preStop sleep eats the drain's margin", "prod-wrapper.yaml", func(m *Manifest) {
+			app(m).Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sh", "-c", "sleep 60"}}}}
+		}, "PI-14"},
+		{"PI-14 a sleep action longer than the grace period", "prod-wrapper.yaml", func(m *Manifest) {
+			app(m).Lifecycle = &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Sleep: &corev1.SleepAction{Seconds: 60}}}
+		}, "PI-14"},
+		{"PI-14 sidecar preStop replaced by the user's", "prod-sidecar.yaml", func(m *Manifest) {
+			app(m).Lifecycle.PreStop = &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/sleep", "3"}}}
+		}, "PI-14"},
+		{"PI-16 a start past the progress deadline", "prod-wrapper.yaml", func(m *Manifest) {
+			m.Deployments[0].Spec.ProgressDeadlineSeconds = ptr.To(int32(60))
+		}, "PI-16"},
+		{"PI-16 a check whose first pass outlasts the deadline", "prod-wrapper.yaml", func(m *Manifest) {
+			setAgentConfig(m, func(s string) string {
+				return strings.Replace(s, "checks:\n", "checks:\n  - name: slow\n    type: tcp\n    address: db:5432\n    interval: 24h\n    timeout: 5s\n    successThreshold: 2\n", 1)
+			})
+		}, "PI-16"},
+		{"PI-17 runAsNonRoot on the root image", "prod-wrapper.yaml", func(m *Manifest) {
+			app(m).SecurityContext.RunAsNonRoot = ptr.To(true)
+		}, "PI-17"},
+		{"PI-18 sidecar agent without fsGroup", "prod-sidecar.yaml", func(m *Manifest) {
+			m.Deployments[0].Spec.Template.Spec.SecurityContext.FSGroup = nil
+		}, "PI-18"},
+		{"PI-18 wrapper agent in a non-root group without fsGroup", "prod-wrapper.yaml", func(m *Manifest) {
+			m.Deployments[0].Spec.Template.Spec.SecurityContext.FSGroup = nil
+			app(m).SecurityContext.RunAsUser, app(m).SecurityContext.RunAsGroup = ptr.To(int64(1000)), ptr.To(int64(1000))
+		}, "PI-18"},
+		{"PI-19 a disk check on no volume (wrapper)", "prod-wrapper.yaml", func(m *Manifest) {
+			setAgentConfig(m, func(s string) string {
+				return strings.Replace(s, "checks:\n", "checks:\n  - name: disk\n    type: disk\n    path: /srv\n    minFreeBytes: 1\n    critical: false\n    interval: 30s\n    timeout: 5s\n", 1)
+			})
+		}, "PI-19"},
+		{"PI-19 a disk check on no volume (sidecar)", "prod-sidecar.yaml", func(m *Manifest) {
+			setAgentConfig(m, func(s string) string {
+				return strings.Replace(s, "checks:\n", "checks:\n  - name: disk\n    type: disk\n    path: /tmp\n    minFreeBytes: 1\n    critical: false\n    interval: 30s\n    timeout: 5s\n", 1)
+			})
+		}, "PI-19"},
 		{"PI-08 sidecar readiness on a container without the agent", "prod-sidecar.yaml", func(m *Manifest) {
 			sidecarAgent(m).Command = []string{"/bin/true"}
 		}, "PI-08"},

@@ -1,6 +1,7 @@
 package release
 
 import (
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -89,4 +90,38 @@ func (w *Workload) Grace() time.Duration {
 		return time.Duration(*g) * time.Second
 	}
 	return 30 * time.Second
+}
+
+// WorstStartToReady bounds how long a start the chart promises to cover takes to reach
+// Ready, and says what it is made of (PI-16); 0 without a readiness probe. The start ends
+// by the startup budget (startup off: liveness's initial delay), each critical check is
+// up after its first run's timeout and successThreshold-1 intervals with the agent's 10%
+// jitter, counted from the container's start; then readiness passes (ToPass).
+func (w *Workload) WorstStartToReady() (time.Duration, string) {
+	r := w.Probes[Readiness]
+	if r == nil {
+		return 0, ""
+	}
+	start, reason := seconds(r.InitialDelaySeconds), "readiness's initial delay"
+	later := func(d time.Duration, why string) {
+		if d > start {
+			start, reason = d, why
+		}
+	}
+	if s := w.Probes[Startup]; s != nil {
+		later(s.Window(), fmt.Sprintf("the startup budget %s", s.Window()))
+	} else if l := w.Probes[Liveness]; l != nil {
+		later(seconds(l.InitialDelaySeconds), "liveness's initial delay")
+	}
+	if w.Agent != nil {
+		for _, c := range w.Agent.Checks {
+			if !c.IsCritical() {
+				continue
+			}
+			jittered := time.Duration(c.Passes()-1) * c.Interval * 11 / 10
+			up := (jittered + time.Second - 1).Truncate(time.Second) + c.Timeout
+			later(up, fmt.Sprintf("check %s's first pass %s", c.Name, up))
+		}
+	}
+	return start + r.ToPass(), fmt.Sprintf("%s + readiness's passes %s", reason, r.ToPass())
 }

@@ -47,8 +47,21 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- if and (has $c.type (list "disk" "http")) $c.path (not (hasPrefix "/" $c.path)) -}}
 {{- fail (printf "%s.path %q must be absolute (start with /)" $f $c.path) -}}
 {{- end -}}
-{{- if and (eq $c.type "disk") (eq $mode.agent "serve") (not (hasPrefix (printf "%s/" (include "kotaemon.dataDir" $)) (printf "%s/" (trimSuffix "/" $c.path)))) -}}
-{{- fail (printf "%s.path %q: in sidecar mode the agent's container has only the data volume (%s); a disk check must look at it or below it" $f $c.path (include "kotaemon.dataDir" $)) -}}
+{{- /* PI-19: a disk check measures a volume the agent's container mounts; anywhere else
+it measures the container's own layer, or a path that does not exist there. */ -}}
+{{- if and (eq $c.type "disk") $mode.agent -}}
+{{- $mounts := list (include "kotaemon.dataDir" $) -}}
+{{- if eq $mode.agent "supervise" -}}
+{{- $mounts = append $mounts "/tmp" -}}
+{{- range $m := $.Values.kotaemon.extraVolumeMounts }}{{ $mounts = append $mounts $m.mountPath }}{{ end -}}
+{{- end -}}
+{{- $on := false -}}
+{{- range $m := $mounts -}}
+{{- if hasPrefix (printf "%s/" (trimSuffix "/" $m)) (printf "%s/" (trimSuffix "/" $c.path)) }}{{ $on = true }}{{ end -}}
+{{- end -}}
+{{- if not $on -}}
+{{- fail (printf "PI-19: %s.path %q is on no volume of the agent's container in %s mode (its volumes: %s); a disk check must look at one of them or below it" $f $c.path $.Values.health.mode (join ", " $mounts)) -}}
+{{- end -}}
 {{- end -}}
 {{- /* One failed run of a critical check must not take the pod out of traffic. */ -}}
 {{- $failures := int (ternary $c.failureThreshold $table.defaults.failureThreshold (hasKey $c "failureThreshold")) -}}

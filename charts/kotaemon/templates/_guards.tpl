@@ -15,6 +15,7 @@ replacements are held to the same rules.
 {{- include "kotaemon.guards.custom" $ctx -}}
 {{- include "kotaemon.guards.windows" $ctx -}}
 {{- include "kotaemon.guards.agent" $ctx -}}
+{{- include "kotaemon.guards.lifecycle" $ctx -}}
 {{- include "kotaemon.guards.entrypoint" $ctx -}}
 {{- include "kotaemon.guards.env" . -}}
 {{- include "kotaemon.guards.providers" . -}}
