@@ -2,8 +2,6 @@ package invariants
 
 import (
 	"fmt"
-	"net"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -487,34 +485,3 @@ func usesReadWriteOnce(m *Manifest, d *appsv1.Deployment) bool {
 	return false
 }
 
-// dependencyPorts lists each configured check's TCP port (name -> port).
-func dependencyPorts(a *config.Config) map[string]int {
-	ports := map[string]int{}
-	if a == nil {
-		return ports
-	}
-	for _, c := range a.Checks {
-		hostport, def := c.Address, 80
-		if c.URL != "" {
-			u, err := url.Parse(c.URL)
-			if err != nil {
-				continue
-			}
-			hostport = u.Host
-			if u.Scheme == "https" {
-				def = 443
-			}
-		}
-		if hostport == "" {
-			continue
-		}
-		port := def
-		if _, p, err := net.SplitHostPort(hostport); err == nil {
-			if n, err := strconv.Atoi(p); err == nil {
-				port = n
-			}
-		}
-		ports[c.Name] = port
-	}
-	return ports
-}

@@ -2,12 +2,18 @@ package invariants
 
 import (
 	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
 	"reflect"
+	"strconv"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/release"
 )
 
@@ -125,10 +131,92 @@ func egressReachesDependencies(w *release.Workload, np networkingv1.NetworkPolic
 	if !allows(53, corev1.ProtocolUDP) {
 		out = append(out, fmt.Sprintf("NetworkPolicy %s restricts egress but does not allow DNS (53/UDP)", np.Name))
 	}
-	for name, port := range dependencyPorts(w.Agent) {
-		if !allows(port, corev1.ProtocolTCP) {
-			out = append(out, fmt.Sprintf("NetworkPolicy %s restricts egress but check %q (port %d) is not reachable", np.Name, name, port))
+	for _, d := range dependencyEndpoints(w.Agent) {
+		if !allows(d.port, corev1.ProtocolTCP) {
+			out = append(out, fmt.Sprintf("NetworkPolicy %s restricts egress but check %q (port %d) is not reachable", np.Name, d.name, d.port))
+			continue
 		}
+		if d.addr.IsValid() && !d.addr.IsLoopback() && !reachesAddress(np, d.addr, d.port) {
+			out = append(out, fmt.Sprintf("NetworkPolicy %s opens no rule on port %d to an ipBlock holding %s, which check %q reaches (selectors match pods, not addresses)", np.Name, d.port, d.addr, d.name))
+		}
+	}
+	return out
+}
+
+// reachesAddress reports whether an egress rule opens the TCP port to a block that holds
+// the address (or to every destination).
+func reachesAddress(np networkingv1.NetworkPolicy, addr netip.Addr, port int) bool {
+	for _, r := range np.Spec.Egress {
+		portOpen := len(r.Ports) == 0
+		for _, p := range r.Ports {
+			tcp := p.Protocol == nil || *p.Protocol == corev1.ProtocolTCP
+			portOpen = portOpen || tcp && p.Port != nil && p.Port.Type == intstr.Int && p.Port.IntValue() == port
+		}
+		held := len(r.To) == 0
+		for _, peer := range r.To {
+			held = held || peer.IPBlock != nil && blockHolds(*peer.IPBlock, addr)
+		}
+		if portOpen && held {
+			return true
+		}
+	}
+	return false
+}
+
+// blockHolds reports whether the address is inside the block's CIDR and outside its
+// except ranges.
+func blockHolds(b networkingv1.IPBlock, addr netip.Addr) bool {
+	cidr, err := netip.ParsePrefix(b.CIDR)
+	if err != nil || !cidr.Contains(addr) {
+		return false
+	}
+	for _, e := range b.Except {
+		if ex, err := netip.ParsePrefix(e); err == nil && ex.Contains(addr) {
+			return false
+		}
+	}
+	return true
+}
+
+// endpoint is where a check connects: its TCP port, and its address when the host is an
+// IP literal.
+type endpoint struct {
+	name string
+	addr netip.Addr // zero unless the host is an IP literal
+	port int
+}
+
+// dependencyEndpoints lists each configured check's endpoint.
+func dependencyEndpoints(a *config.Config) []endpoint {
+	if a == nil {
+		return nil
+	}
+	var out []endpoint
+	for _, c := range a.Checks {
+		hostport, def := c.Address, 80
+		if c.URL != "" {
+			u, err := url.Parse(c.URL)
+			if err != nil {
+				continue
+			}
+			hostport = u.Host
+			if u.Scheme == "https" {
+				def = 443
+			}
+		}
+		if hostport == "" {
+			continue
+		}
+		e := endpoint{name: c.Name, port: def}
+		host := strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+		if h, p, err := net.SplitHostPort(hostport); err == nil {
+			host = h
+			if n, err := strconv.Atoi(p); err == nil {
+				e.port = n
+			}
+		}
+		e.addr, _ = netip.ParseAddr(host)
+		out = append(out, e)
 	}
 	return out
 }

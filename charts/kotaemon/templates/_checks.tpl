@@ -100,3 +100,19 @@ the egress guard asks which checks leave on 443.
 0
 {{- end -}}
 {{- end -}}
+
+{{/*
+The host a check connects to, without its port or an IPv6 literal's brackets: its URL's
+hostname, or its address's host ("" when it names neither).
+*/}}
+{{- define "kotaemon.checkHost" -}}
+{{- if .address -}}
+{{- if hasPrefix "[" .address -}}
+{{- regexReplaceAll "^\\[([^\\]]*)\\].*$" .address "${1}" -}}
+{{- else -}}
+{{- regexReplaceAll ":[^:]*$" .address "" -}}
+{{- end -}}
+{{- else if .url -}}
+{{- (urlParse .url).hostname -}}
+{{- end -}}
+{{- end -}}
