@@ -484,4 +484,3 @@ func usesReadWriteOnce(m *Manifest, d *appsv1.Deployment) bool {
 	}
 	return false
 }
-

@@ -31,7 +31,7 @@ func TestTheEgressRuleOpensTheCheckPortOfEveryURLForm(t *testing.T) {
 				"networkPolicy.enabled": "true", "networkPolicy.egress.enabled": "true", "networkPolicy.egress.withoutInternet": "true",
 				// the IPv6 literals are addresses: reached through a block (any port)
 				"networkPolicy.egress.extraRules[0].to[0].ipBlock.cidr": "fd00::/64",
-				"health.checks[0].name": "q", "health.checks[0].type": "qdrant", "health.checks[0].url": url,
+				"health.checks[0].name":                                 "q", "health.checks[0].type": "qdrant", "health.checks[0].url": url,
 				"health.checks[0].critical": "false", "health.checks[0].intervalSeconds": "10", "health.checks[0].timeoutSeconds": "2",
 			})
 			assert.Contains(t, egressPorts(t, m), port)
