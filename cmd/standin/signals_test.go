@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"kotaemon-k8s/standin/kotaemon"
 )
 
 // runAsApp: the test binary re-executed as the Kotaemon stand-in (a real process, so a
@@ -57,7 +60,17 @@ func TestTheStandinProcessDiesBySigtermAndExitsZeroOnSigint(t *testing.T) {
 				"GRADIO_SERVER_PORT="+strconv.Itoa(app), "STANDIN_CONTROL_HOST=127.0.0.1",
 				"STANDIN_CONTROL_PORT="+strconv.Itoa(control), "STANDIN_DATA_DIR="+filepath.Join(t.TempDir(), "data"))
 			require.NoError(t, cmd.Start())
+			// Ours, not a neighbour's: a port freePort handed out may be taken again by a
+			// parallel case, so the control port must name this process before its app
+			// port counts as open (its signal handling is in place by then).
+			ctl := kotaemon.NewControlClient("http://"+net.JoinHostPort("127.0.0.1", strconv.Itoa(control)), nil)
 			require.Eventually(t, func() bool {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				st, err := ctl.State(ctx)
+				if err != nil || st.PID != cmd.Process.Pid {
+					return false
+				}
 				c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(app)))
 				if err == nil {
 					c.Close()
