@@ -144,8 +144,14 @@ func drawTimings(rng *rand.Rand) map[string]any {
 			push()
 		}
 	}
+	// A deadline far past every budget, or one drawn near them (PI-16).
+	deadline := 3600
+	if sometimes(4) {
+		deadline = pick(60, 900)
+	}
 	return map[string]any{
 		"terminationGracePeriodSeconds": grace,
+		"progressDeadlineSeconds":       deadline,
 		"health": map[string]any{
 			"mode":     chart.Modes[rng.IntN(len(chart.Modes))],
 			"shutdown": map[string]any{"drainDelaySeconds": drain, "stopTimeoutSeconds": stop},
