@@ -19,6 +19,7 @@ import (
 	"kotaemon-k8s/internal/auth"
 	"kotaemon-k8s/internal/checks"
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/history"
 	"kotaemon-k8s/internal/metrics"
 	"kotaemon-k8s/internal/server"
 	"kotaemon-k8s/internal/supervise"
@@ -41,6 +42,7 @@ type Parts struct {
 	Metrics *metrics.Metrics
 	Monitor *checks.Monitor
 	Server  *server.Server
+	History *history.Recorder
 	Log     *slog.Logger
 }
 
@@ -62,15 +64,42 @@ func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process
 			Interval: c.Interval, Timeout: c.Timeout, FailureThreshold: c.Failures(), SuccessThreshold: c.Passes(), Prober: p})
 		met.AddCheck(c.Name, c.Type, c.IsCritical())
 	}
-	mon := checks.NewMonitor(specs, log, met)
+	mode := "supervise"
+	if proc == nil {
+		mode = "serve"
+	}
+	hist := history.Open(cfg.History.Path, mode, log, time.Now())
+	mon := checks.NewMonitor(specs, log, recorders{met, latencies{hist}})
 	verifier, err := auth.New(cfg.Auth, cfg.Secrets)
 	if err != nil {
 		return nil, err
 	}
 	srv := server.New(server.Options{Config: cfg, Monitor: mon, Metrics: met, Verifier: verifier,
-		Process: proc, Logger: log})
-	return &Parts{Config: cfg, Metrics: met, Monitor: mon, Server: srv, Log: log}, nil
+		Process: proc, Logger: log, History: hist})
+	return &Parts{Config: cfg, Metrics: met, Monitor: mon, Server: srv, History: hist, Log: log}, nil
 }
+
+// recorders hands each check result to several recorders.
+type recorders []checks.Recorder
+
+func (rs recorders) CheckResult(name string, up bool, took time.Duration) {
+	for _, r := range rs {
+		r.CheckResult(name, up, took)
+	}
+}
+
+// latencies keeps the passed runs' durations in the history.
+type latencies struct{ h *history.Recorder }
+
+func (l latencies) CheckResult(name string, up bool, took time.Duration) {
+	if up {
+		l.h.CheckLatency(name, took)
+	}
+}
+
+// historyFlush is how often check latencies reach the history file; start-ups and
+// stalls are written as they happen.
+const historyFlush = time.Minute
 
 // lazyProcess lets the server ask about a child that starts after the server is built.
 type lazyProcess struct {
@@ -95,10 +124,25 @@ func (p *Parts) run(ln net.Listener) (stop func()) {
 			p.Log.Error("health server stopped", "error", err)
 		}
 	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(historyFlush)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				p.History.Flush()
+			}
+		}
+	}()
 	return func() {
 		cancel()
 		wg.Wait()
 		p.Monitor.Wait()
+		p.History.Flush()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -60,6 +61,7 @@ type Config struct {
 	Details  string   `yaml:"details"`
 	Auth     Auth     `yaml:"auth"`
 	Log      Log      `yaml:"log"`
+	History  History  `yaml:"history"`
 	Checks   []Check  `yaml:"checks"`
 
 	// Secrets holds what ResolveSecrets read; nil until then.
@@ -71,6 +73,17 @@ type Paths struct {
 	Live    string `yaml:"live"`
 	Ready   string `yaml:"ready"`
 	Metrics string `yaml:"metrics"` // "" disables /metrics
+}
+
+// HistoryPath is where the agent serves its history (package history) to authenticated
+// callers: fixed, beside the probe paths, which may not take it.
+const HistoryPath = "/health/history"
+
+// History is where the agent keeps its observations across restarts.
+type History struct {
+	// Path of the history file, on a volume that outlives the container (the data
+	// volume); "" keeps the history in memory only.
+	Path string `yaml:"path"`
 }
 
 // App describes the Kotaemon process the agent vouches for.
@@ -325,6 +338,14 @@ func (c *Config) validate() error {
 	}
 	if c.Paths.Live == c.Paths.Ready {
 		return fieldErr("paths.ready", "must differ from paths.live (%q): liveness and readiness are different handlers", c.Paths.Live)
+	}
+	for _, p := range []struct{ name, path string }{{"paths.live", c.Paths.Live}, {"paths.ready", c.Paths.Ready}, {"paths.metrics", c.Paths.Metrics}} {
+		if p.path == HistoryPath {
+			return fieldErr(p.name, "%q is where the agent serves its history: choose another path", p.path)
+		}
+	}
+	if c.History.Path != "" && (!filepath.IsAbs(c.History.Path) || filepath.Clean(c.History.Path) != c.History.Path) {
+		return fieldErr("history.path", "%q must be an absolute, clean path", c.History.Path)
 	}
 	if c.Paths.Metrics != "" {
 		if err := validatePath(c.Paths.Metrics); err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"kotaemon-k8s/internal/history"
 )
 
 // Namespace prefixes every metric name.
@@ -29,6 +31,7 @@ type Metrics struct {
 	draining      prometheus.Gauge
 	startup       *prometheus.HistogramVec
 	startupLast   *prometheus.GaugeVec
+	stalls        *prometheus.HistogramVec
 	shed          *prometheus.CounterVec
 
 	mu     sync.RWMutex
@@ -71,10 +74,13 @@ func New(version string) *Metrics {
 		draining: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: "draining",
 			Help: "1 once SIGTERM has been received and readiness fails on purpose."}),
 		startup: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "app_startup_seconds",
-			Help:    "Start-up of the app, from its process start (the agent's own start in sidecar mode) to its port accepting connections (phase bound) and to its first answer (phase answered). One observation per start: the P99 over restarts sizes probes.startup.expectedSeconds.",
+			Help:    "Start-up of the app, from its process start (the agent's own start in sidecar mode) to its port accepting connections (phase bound), to its first answer (phase answered) and to the agent's first ready answer (phase ready). One observation per start: the P99 over restarts sizes probes.startup.expectedSeconds (kotaemonctl advise reads the same from the agent's history).",
 			Buckets: StartupBuckets}, []string{"phase"}),
 		startupLast: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Name: "app_startup_last_seconds",
 			Help: "The latest start-up of the app, by phase (see app_startup_seconds)."}, []string{"phase"}),
+		stalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "app_stall_seconds",
+			Help:    "Episodes, after the app had started, during which one of its routes (label route: the live or the ready route the agent asks) stopped answering, by length. The longest sizes the liveness window (kotaemonctl advise).",
+			Buckets: StallBuckets}, []string{"route"}),
 		shed: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "connections_shed_total",
 			Help: "Connections to the health port over the limit: an idle one evicted to make room, or the newcomer refused with 503 when all were busy."}, []string{"how"}),
 		checks: map[string]checkSeries{},
@@ -85,7 +91,7 @@ func New(version string) *Metrics {
 		ConstLabels: prometheus.Labels{"version": version, "goversion": runtime.Version()}})
 	info.Set(1)
 	m.Registry.MustRegister(m.checkUp, m.checkDuration, m.checkFailures, m.probeRequests,
-		m.appUp, m.processUp, m.ready, m.draining, m.startup, m.startupLast, m.shed, info)
+		m.appUp, m.processUp, m.ready, m.draining, m.startup, m.startupLast, m.stalls, m.shed, info)
 	return m
 }
 
@@ -98,11 +104,20 @@ func (m *Metrics) ShedCounter(how string) prometheus.Counter { return m.shed.Wit
 // StartupBuckets span Kotaemon's start-ups, seconds to a quarter of an hour.
 var StartupBuckets = []float64{5, 10, 15, 20, 30, 45, 60, 90, 120, 150, 180, 240, 300, 420, 600, 900}
 
-// Start-up phases.
+// Start-up phases (package history names them).
 const (
-	PhaseBound    = "bound"    // the app's port accepts connections
-	PhaseAnswered = "answered" // the app answered a request
+	PhaseBound    = history.PhaseBound
+	PhaseAnswered = history.PhaseAnswered
+	PhaseReady    = history.PhaseReady
 )
+
+// StallBuckets span a stall from a second to ten minutes.
+var StallBuckets = []float64{1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600}
+
+// AppStall records one stall of a route that ended with an answer.
+func (m *Metrics) AppStall(route string, took time.Duration) {
+	m.stalls.WithLabelValues(route).Observe(took.Seconds())
+}
 
 // StartupLast is the gauge of a phase's latest start-up (for tests and dashboards).
 func (m *Metrics) StartupLast(phase string) prometheus.Gauge {

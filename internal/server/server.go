@@ -20,6 +20,7 @@ import (
 	"kotaemon-k8s/internal/auth"
 	"kotaemon-k8s/internal/checks"
 	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/history"
 	"kotaemon-k8s/internal/metrics"
 	"kotaemon-k8s/internal/statelog"
 )
@@ -35,9 +36,10 @@ type Options struct {
 	Monitor  *checks.Monitor
 	Metrics  *metrics.Metrics
 	Verifier auth.Verifier
-	Process  Process      // nil: sidecar mode
-	Logger   *slog.Logger // nil: discard
-	Client   *http.Client // for the app's routes; nil: a lean HTTP/1.1 client (net/http for https)
+	Process  Process           // nil: sidecar mode
+	Logger   *slog.Logger      // nil: discard
+	Client   *http.Client      // for the app's routes; nil: a lean HTTP/1.1 client (net/http for https)
+	History  *history.Recorder // nil: kept in memory
 }
 
 // Server answers the health endpoints. It is safe for concurrent use.
@@ -50,6 +52,7 @@ type Server struct {
 	log      *slog.Logger
 	app      *appClient
 	metricsH http.Handler
+	hist     *history.Recorder
 
 	draining atomic.Bool
 	appLive  routeState
@@ -88,9 +91,13 @@ func New(o Options) *Server {
 	if o.Metrics == nil {
 		o.Metrics = metrics.New("unknown")
 	}
+	if o.History == nil {
+		o.History = history.Open("", "", o.Logger, time.Now())
+	}
 	s := &Server{cfg: o.Config, mon: o.Monitor, met: o.Metrics, verifier: o.Verifier,
 		proc: o.Process, log: o.Logger, app: newAppClient(o.Config.App.URL, o.Client), metricsH: o.Metrics.Handler(),
-		logLimit: statelog.New(statelog.DefaultWindow, statelog.DefaultBurst)}
+		logLimit: statelog.New(statelog.DefaultWindow, statelog.DefaultBurst), hist: o.History}
+	s.start.hist = o.History
 	now := time.Now()
 	s.start.restart(now)
 	s.appLive.state.Store(&routeSnapshot{transition: now})
@@ -154,6 +161,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		endpoint = "metrics"
+	case config.HistoryPath:
+		endpoint = "history"
 	default:
 		http.NotFound(w, r)
 		return
@@ -169,6 +178,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveLive(w, r)
 	case "ready":
 		s.serveReady(w, r)
+	case "history":
+		s.serveHistory(w, r)
 	default:
 		s.serveMetrics(w, r)
 	}
@@ -184,6 +195,26 @@ func (s *Server) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	s.met.Probe("metrics", http.StatusOK)
 	writeSoon(w)
 	s.metricsH.ServeHTTP(w, r)
+}
+
+// serveHistory answers the agent's history (package history) to callers who may see
+// details: it names routes and checks, like the detailed bodies.
+func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
+	if !s.showDetails(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="kotaemon-health"`)
+		http.Error(w, "credentials required", http.StatusUnauthorized)
+		s.met.Probe("history", http.StatusUnauthorized)
+		return
+	}
+	body, err := json.Marshal(s.hist.Snapshot())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	s.met.Probe("history", http.StatusOK)
+	w.Header()["Content-Type"] = jsonType
+	writeSoon(w)
+	_, _ = w.Write(append(body, '\n'))
 }
 
 // authorised: valid credentials, or a loopback caller where auth.trustLoopback says so.
@@ -244,6 +275,9 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		ok, status = false, StatusDraining
 	}
 	s.met.SetReady(ok)
+	if ok {
+		s.start.readyAnswered(time.Now(), s.met, s.log)
+	}
 	s.respond(w, r, "ready", ok, status, true)
 }
 
@@ -325,6 +359,9 @@ func (s *Server) recordRoute(rs *routeState, path string, err error, took time.D
 			return // nothing new: keep the hot path free of allocations in steady state
 		}
 		if rs.state.CompareAndSwap(prev, next) {
+			if changed && prev.known {
+				s.stall(path, next.up, next.transition, took)
+			}
 			if changed {
 				from := "unknown"
 				if prev.known {
@@ -344,6 +381,22 @@ func (s *Server) recordRoute(rs *routeState, path string, err error, took time.D
 			}
 			return
 		}
+	}
+}
+
+// stall keeps a route's episodes of silence after the app had started: one begins when
+// the failed request was sent (a hung route was silent for all its timeout), and ends
+// when the route answers again.
+func (s *Server) stall(route string, up bool, at time.Time, took time.Duration) {
+	if !up {
+		if s.start.started() {
+			s.hist.StallBegan(route, at.Add(-took))
+		}
+		return
+	}
+	// Not logged here: the route's state change is (rate-limited).
+	if took := s.hist.StallEnded(route, at); took > 0 {
+		s.met.AppStall(route, took)
 	}
 }
 

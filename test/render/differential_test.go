@@ -149,9 +149,9 @@ func drawHealth(rng *rand.Rand) map[string]any {
 		"details":  often(rng, pick(rng, "public", "authenticated", "none"), "everyone"),
 		"logLevel": often(rng, pick(rng, "debug", "info", "warn", "error"), "trace"),
 		"paths": map[string]any{
-			"live":    often(rng, pick(rng, "/health/live", "/live"), "/health/ready", "health"),
-			"ready":   often(rng, pick(rng, "/health/ready", "/ready"), "/health/live"),
-			"metrics": often(rng, pick(rng, "/metrics", "/m"), "", "/health/live"),
+			"live":    often(rng, pick(rng, "/health/live", "/live"), "/health/ready", "health", "/health/history"),
+			"ready":   often(rng, pick(rng, "/health/ready", "/ready"), "/health/live", "/health/history"),
+			"metrics": often(rng, pick(rng, "/metrics", "/m"), "", "/health/live", "/health/history"),
 		},
 		"shutdown": map[string]any{
 			"drainDelaySeconds":     often(rng, rng.IntN(20), 400),

@@ -55,6 +55,10 @@ auth:
   trustLoopback: {{ $h.auth.trustLoopback }}
 log:
   level: {{ $h.logLevel }}
+# Start-ups, stalls and check latencies, kept across restarts on the data volume for
+# kotaemonctl advise (docs/health-agent.md, "History").
+history:
+  path: {{ include "kotaemon.agentHistoryFile" . | quote }}
 {{- $checks := include "kotaemon.checks" . | fromYamlArray -}}
 {{- if $checks }}
 checks:
@@ -179,18 +183,17 @@ checks:
     {{- toYaml $h.securityContext | nindent 4 }}
   volumeMounts:
     {{- include "kotaemon.agentVolumeMounts" $root | nindent 4 }}
-    {{- if include "kotaemon.hasDiskCheck" $root }}
-    # A disk check judges the data volume from here: the same volume, writable (the
-    # check proves it can write), at the path the app uses.
+    # The data volume, writable, at the path the app uses: the agent keeps its history
+    # there, and a disk check judges it from here (the check proves it can write).
     - name: data
       mountPath: {{ include "kotaemon.dataDir" $root }}
-    {{- end }}
 {{- end -}}
 
-{{/* Does any dependency check look at a disk? */}}
-{{- define "kotaemon.hasDiskCheck" -}}
-{{- range .Values.health.checks }}{{ if eq .type "disk" }}true{{ end }}{{ end -}}
+{{/* The agent's history file, on the data volume: it outlives the container. */}}
+{{- define "kotaemon.agentHistoryFile" -}}
+{{- printf "%s/.kotaemon-health/history.json" (include "kotaemon.dataDir" .) -}}
 {{- end -}}
+
 
 {{/*
 The token of the Secret the chart manages (token mode without existingSecret), base64:

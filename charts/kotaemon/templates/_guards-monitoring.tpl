@@ -12,6 +12,14 @@
 {{- end -}}
 {{- end -}}
 
+{{- /* The agent serves its history at a fixed path (docs/health-agent.md); it refuses a
+probe or metrics path there. */ -}}
+{{- range $k := list "live" "ready" "metrics" -}}
+{{- if eq (toString (index $h.paths $k)) "/health/history" -}}
+{{- fail (printf "health.paths.%s %q is where the agent serves its history (kotaemonctl advise reads it): choose another path" $k (index $h.paths $k)) -}}
+{{- end -}}
+{{- end -}}
+
 {{- /* Protected metrics: the scraper needs credentials the agent accepts. */ -}}
 {{- $creds := $v.metrics.serviceMonitor.credentials | default dict -}}
 {{- if and $v.metrics.serviceMonitor.enabled $h.auth.protectMetrics (eq $h.auth.mode "jwt") (not (and $creds.name $creds.key)) -}}
