@@ -118,7 +118,7 @@ func TestEveryAlertFiresForItsScenarioAndOnlyForIt(t *testing.T) {
 	for _, name := range rendered {
 		assert.True(t, fires[name], "alert %s has no test where it fires", name)
 	}
-	assert.Len(t, rendered, 7)
+	assert.Len(t, rendered, 8)
 }
 
 // The Grafana dashboard's queries are PromQL Prometheus parses, and it shows what the
