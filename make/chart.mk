@@ -64,7 +64,7 @@ INSTALL_ARGS ?=
 TIMEOUT ?= 5m
 CTL_FLAGS = -repo $(CURDIR) -release $(RELEASE) -namespace $(NAMESPACE)
 
-.PHONY: $(KOTAEMONCTL) status demo
+.PHONY: $(KOTAEMONCTL) status demo advise
 $(KOTAEMONCTL):
 	@mkdir -p $(BIN)
 	go build -o $@ ./cmd/kotaemonctl
@@ -79,6 +79,10 @@ install: $(KOTAEMONCTL) ## install ENV (default dev) into the cluster in KUBECON
 
 status: $(KOTAEMONCTL) ## the release, its pods, their probes and the health agent's last state changes
 	$(KOTAEMONCTL) status $(CTL_FLAGS)
+
+advise: $(KOTAEMONCTL) ## write values/ENV.advised.yaml: probe values from how the release ENV runs really starts and stalls
+	@test -f $(VALUES_FILE) || { echo "no values file $(VALUES_FILE) (ENV=$(ENV))" >&2; exit 2; }
+	$(KOTAEMONCTL) advise $(CTL_FLAGS) -f $(VALUES_FILE) $(ADVISE_ARGS)
 
 uninstall: $(KOTAEMONCTL) ## remove the release (the data PVC is kept: helm.sh/resource-policy keep)
 	$(KOTAEMONCTL) uninstall $(CTL_FLAGS)

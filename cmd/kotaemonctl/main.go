@@ -1,8 +1,9 @@
-// Command kotaemonctl is the front door `make install`, `make status`, `make uninstall`
-// and `make demo` call: it installs the chart into the cluster in KUBECONFIG (or the
-// embedded one), puts the images the release needs where the nodes find them, and waits
-// until the release is Ready, saying what happens (package release); the demo plays the
-// probes' script with the Kotaemon stand-in (package demo).
+// Command kotaemonctl is the front door `make install`, `make status`, `make uninstall`,
+// `make demo` and `make advise` call: it installs the chart into the cluster in KUBECONFIG
+// (or the embedded one), puts the images the release needs where the nodes find them, and
+// waits until the release is Ready, saying what happens (package release); the demo plays
+// the probes' script with the Kotaemon stand-in (package demo); advise writes probe values
+// from the agents' history (package advise).
 package main
 
 import (
@@ -17,8 +18,10 @@ import (
 	"syscall"
 	"time"
 
+	"kotaemon-k8s/advise"
 	"kotaemon-k8s/demo"
 	"kotaemon-k8s/installer"
+	"kotaemon-k8s/internal/config"
 	"kotaemon-k8s/nodeimages"
 )
 
@@ -30,6 +33,7 @@ commands:
   status     the release, its pods, their probes and the agent's last state changes
   uninstall  remove the release (the data PVC stays)
   demo       install the chart with the Kotaemon stand-in and play the probes' script
+  advise     probe values for an environment from how its release really starts and stalls
 
 Without KUBECONFIG the embedded cluster of the clone (-repo) is used.
 Run 'kotaemonctl <command> -h' for the flags of a command.
@@ -135,6 +139,30 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 			steps = []string{fault}
 		}
 		return d.Run(ctx, steps)
+	case "advise":
+		o := advise.Options{Now: time.Now()}
+		var files, sets, histories listFlag
+		fs.StringVar(&o.Chart, "chart", "charts/kotaemon", "the chart's directory")
+		fs.Var(&files, "f", "the environment's values file (repeatable, later ones win; the last one names the environment)")
+		fs.Var(&sets, "set", "key=value after the files (repeatable)")
+		fs.Var(&histories, "history", "a saved history (the JSON the agent serves at "+config.HistoryPath+"), repeatable: advise from these instead of the release's pods")
+		fs.StringVar(&o.Out, "out", "", "where the advised values go (default: the last values file, with .advised.yaml)")
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		o.ValuesFiles, o.Set, o.Histories = files, sets, histories
+		if o.Out == "" && len(files) > 0 {
+			o.Out = strings.TrimSuffix(files[len(files)-1], ".yaml") + ".advised.yaml"
+		}
+		if len(histories) == 0 {
+			cl, err := installer.Connect(os.Getenv("KUBECONFIG"), c.repo)
+			if err != nil {
+				return err
+			}
+			// A token of the user's wins over the one the chart mounts (JWT mode needs one).
+			o.Collect = advise.FromRelease(cl.Config, cl.Client, c.namespace, c.release, os.Getenv("KOTAEMON_HEALTH_TOKEN"))
+		}
+		return advise.Run(ctx, o, out)
 	case "-h", "--help", "help":
 		fmt.Fprint(out, usage)
 		return nil

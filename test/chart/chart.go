@@ -60,8 +60,12 @@ func Dir() string { return filepath.Join(Root(), "charts", "kotaemon") }
 // ValuesDir is the directory of per-environment values files.
 func ValuesDir() string { return filepath.Join(Root(), "values") }
 
-// ValuesFiles lists every *.yaml and *.yml in dir, sorted: a file dropped there is
-// checked by every suite with no code change.
+// AdvisedSuffix ends the name of a values override kotaemonctl advise wrote for the
+// environment of the same name (values/prod.advised.yaml for values/prod.yaml).
+const AdvisedSuffix = ".advised.yaml"
+
+// ValuesFiles lists every *.yaml and *.yml in dir, sorted, but advised overrides: a file
+// dropped there is checked by every suite with no code change.
 func ValuesFiles(dir string) ([]string, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -69,10 +73,29 @@ func ValuesFiles(dir string) ([]string, error) {
 	}
 	var files []string
 	for _, e := range entries {
-		if !e.IsDir() && (strings.HasSuffix(e.Name(), ".yaml") || strings.HasSuffix(e.Name(), ".yml")) {
-			files = append(files, filepath.Join(dir, e.Name()))
+		name := e.Name()
+		if !e.IsDir() && (strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")) && !strings.HasSuffix(name, AdvisedSuffix) {
+			files = append(files, filepath.Join(dir, name))
 		}
 	}
 	sort.Strings(files)
 	return files, nil
+}
+
+// AdvisedFiles maps each advised override in dir to its environment's file, which must
+// exist: an override is only ever installed on top of it.
+func AdvisedFiles(dir string) (map[string]string, error) {
+	advised, err := filepath.Glob(filepath.Join(dir, "*"+AdvisedSuffix))
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, a := range advised {
+		env := strings.TrimSuffix(a, AdvisedSuffix) + ".yaml"
+		if _, err := os.Stat(env); err != nil {
+			return nil, fmt.Errorf("%s overrides %s, which does not exist", a, env)
+		}
+		out[a] = env
+	}
+	return out, nil
 }
