@@ -126,7 +126,7 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 		return nil, ErrNoStarts
 	}
 	a.Starts = Summarise(starts)
-	a.StartupReason = append(a.StartupReason, fmt.Sprintf("%d start-ups from %d pods' history, process start to the app's first answer: %s.", a.Starts.N, o.Pods, a.Starts))
+	a.StartupReason = append(a.StartupReason, fmt.Sprintf("%s from the history of %s, process start to the app's first answer: %s.", count(a.Starts.N, "start-up"), count(o.Pods, "pod"), a.Starts))
 	if a.Starts.N >= P99Samples {
 		a.ExpectedSeconds = int(math.Ceil(a.Starts.P99))
 		a.SafetyFactor = FactorWithP99
@@ -141,7 +141,7 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 		a.StartupReason = append(a.StartupReason, fmt.Sprintf("The startup probe is off here, so liveness's initial delay covers the start instead: %ds, expectedSeconds x safetyFactor and after readiness's delay (PI-05).", a.LivenessDelay))
 	}
 	if censored > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d start-ups ended before the app's first answer (a restart cut them short: a startup budget too small, a crash, or an upgrade). They are not in the figures; if the startup probe killed them, their start-up was longer than its budget, and the advice is too low: raise the budget and measure again.", censored))
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%s ended before the app's first answer (a restart cut them short: a startup budget too small, a crash, or an upgrade). They are not in the figures; if the startup probe killed them, their start-up was longer than its budget, and the advice is too low: raise the budget and measure again.", count(censored, "start-up")))
 	}
 
 	var live []float64
@@ -158,7 +158,7 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 	}
 	a.Stalls = Summarise(live)
 	if restarts > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d stalls of the live route ended in a restart of the container: deadlocks the liveness probe ended (as it should), or stalls it cut short. They are not in the figures.", restarts))
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%s of the live route ended in a restart of the container: deadlocks the liveness probe ended (as it should), or stalls it cut short. They are not in the figures.", count(restarts, "stall")))
 	}
 	if a.Stalls.N == 0 {
 		a.LivenessReason = append(a.LivenessReason, "No stall of the live route that ended with an answer is in the history: the liveness window is kept.")
@@ -175,7 +175,7 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 		}
 		a.LivenessPeriod, a.LivenessFailures = period, failures
 		a.LivenessReason = append(a.LivenessReason,
-			fmt.Sprintf("%d stalls of the live route ended with an answer: %s, each seen at the liveness probe's granularity (one period, %ds, may be missing from it).", a.Stalls.N, a.Stalls, cur.MeasurePeriod),
+			fmt.Sprintf("%s of the live route ended with an answer: %s, each seen at the liveness probe's granularity (one period, %ds, may be missing from it).", count(a.Stalls.N, "stall"), a.Stalls, cur.MeasurePeriod),
 			fmt.Sprintf("periodSeconds x failureThreshold (%d x %d = %ds) covers (the longest + %ds) x %.1f + the timeout %ds = %s, with the fewest failures the chart allows (%d), a period no shorter than the timeout (PI-06), and a window no shorter than readiness's (%ds, PI-07).",
 				period, failures, failures*period, cur.MeasurePeriod, StallMargin, cur.LivenessTimeout, secs(need), failures, cur.ReadinessWindow))
 	}
@@ -206,10 +206,18 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 				cp["timeoutSeconds"] = timeout
 			}
 		}
-		a.ChecksReason = append(a.ChecksReason, fmt.Sprintf("%s: %d passed runs, %s; timeoutSeconds %d = the P99 x %d rounded up, at least 1 and below intervalSeconds %d.",
-			name, lat.N, lat, timeout, LatencyMargin, interval))
+		a.ChecksReason = append(a.ChecksReason, fmt.Sprintf("%s: %s, %s; timeoutSeconds %d = the P99 x %d rounded up, at least 1 and below intervalSeconds %d.",
+			name, count(lat.N, "passed run"), lat, timeout, LatencyMargin, interval))
 	}
 	return a, nil
+}
+
+// count says "1 pod", "2 pods".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func secs(v float64) string {

@@ -60,7 +60,7 @@ func TestEnoughStartUpsGiveTheirP99WithTheNarrowerFactor(t *testing.T) {
 	assert.Equal(t, int(math.Ceil(xs[296])), a.ExpectedSeconds, "the 297th of 300 is the P99")
 	assert.InDelta(t, 135.4, float64(a.ExpectedSeconds), 135.4*0.2, "within 20%% of the true P99")
 	assert.Equal(t, FactorWithP99, a.SafetyFactor)
-	assert.Contains(t, strings.Join(a.StartupReason, " "), "300 start-ups from 2 pods")
+	assert.Contains(t, strings.Join(a.StartupReason, " "), "300 start-ups from the history of 2 pods")
 }
 
 // Too few for a P99: the maximum, the widest factor, and the file says so.
@@ -74,7 +74,7 @@ func TestTooFewStartUpsGiveTheMaximumWithTheWidestFactor(t *testing.T) {
 	assert.Equal(t, FactorWithMax, a.SafetyFactor)
 	assert.Contains(t, strings.Join(a.StartupReason, " "), "Too few start-ups for a P99 (12")
 	require.Len(t, a.Warnings, 1)
-	assert.Contains(t, a.Warnings[0], "1 start-ups ended before the app's first answer")
+	assert.Contains(t, a.Warnings[0], "1 start-up ended before the app's first answer")
 
 	_, err = Compute(Observations{Starts: starts[12:]}, current, "/startup-events")
 	assert.ErrorIs(t, err, ErrNoStarts)
@@ -96,7 +96,7 @@ func TestTheLivenessWindowCoversTheLongestRecoveredStall(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, [2]int{18, 3}, [2]int{a.LivenessPeriod, a.LivenessFailures}, "(22 s + 10 s) x 1.5 + 5 s = 53 s in 3 periods")
 	assert.Equal(t, 2, a.Stalls.N)
-	assert.Contains(t, strings.Join(a.Warnings, " "), "1 stalls of the live route ended in a restart")
+	assert.Contains(t, strings.Join(a.Warnings, " "), "1 stall of the live route ended in a restart")
 
 	a, err = Compute(Observations{Starts: starts, Stalls: stalls[1:2]}, Current{LivenessTimeout: 3, ReadinessWindow: 16, MinFailureThreshold: 3}, "/startup-events")
 	require.NoError(t, err)
@@ -150,7 +150,7 @@ func TestRunWritesAnOverrideTheChartAcceptsAndPrintsWhatChanges(t *testing.T) {
 	text, err := os.ReadFile(out)
 	require.NoError(t, err)
 	t.Logf("%s\n%s", text, report.String())
-	assert.Contains(t, string(text), "40 start-ups from 2 pods' history")
+	assert.Contains(t, string(text), "40 start-ups from the history of 2 pods")
 	assert.Contains(t, string(text), "safetyFactor: 1.5")
 	assert.Contains(t, string(text), "-f ../values/dev.yaml -f <this file>")
 	for _, line := range strings.Split(string(text), "\n") {

@@ -53,7 +53,7 @@ func FromRelease(cfg *rest.Config, cs kubernetes.Interface, namespace, name, tok
 		if len(out) == 0 {
 			return nil, "", fmt.Errorf("release %s in namespace %s has no running pod to read a history from", name, namespace)
 		}
-		return out, fmt.Sprintf("release %s in namespace %s (%d pods)", name, namespace, len(out)), nil
+		return out, fmt.Sprintf("release %s in namespace %s (%s)", name, namespace, count(len(out), "pod")), nil
 	}
 }
 
@@ -70,7 +70,7 @@ func agentToken(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod) (st
 		}
 	}
 	if secret == "" || configMap == "" {
-		return "", fmt.Errorf("the agent has no auth Secret (health.auth.mode none): its history is for authenticated callers; set health.auth.mode token, or pass -token")
+		return "", fmt.Errorf("the agent has no auth Secret (health.auth.mode none): its history is for authenticated callers. Set health.auth.mode token, or copy the file and advise from it: kubectl exec -n %s %s -c kotaemon -- cat <data dir>/.kotaemon-health/history.json > %s.json, then kotaemonctl advise -history %s.json", p.Namespace, p.Name, p.Name, p.Name)
 	}
 	cm, err := cs.CoreV1().ConfigMaps(p.Namespace).Get(ctx, configMap, metav1.GetOptions{})
 	if err != nil {
@@ -81,7 +81,7 @@ func agentToken(ctx context.Context, cs kubernetes.Interface, p *corev1.Pod) (st
 		return "", fmt.Errorf("ConfigMap %s: %w", configMap, err)
 	}
 	if cfg.Auth.Mode != config.AuthToken {
-		return "", fmt.Errorf("the agent verifies %s credentials, which advise cannot make: pass -token", cfg.Auth.Mode)
+		return "", fmt.Errorf("the agent verifies %s credentials, which advise cannot make: set KOTAEMON_HEALTH_TOKEN to one it accepts", cfg.Auth.Mode)
 	}
 	s, err := cs.CoreV1().Secrets(p.Namespace).Get(ctx, secret, metav1.GetOptions{})
 	if err != nil {

@@ -100,7 +100,7 @@ func observations(ctx context.Context, o Options) (Observations, string, error) 
 			}
 			obs.Merge(d)
 		}
-		return obs, fmt.Sprintf("%d saved histories", len(o.Histories)), nil
+		return obs, fmt.Sprintf("saved histories (%s)", count(len(o.Histories), "file")), nil
 	}
 	if o.Collect == nil {
 		return obs, "", fmt.Errorf("no histories given and no cluster to read them from")

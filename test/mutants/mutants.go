@@ -47,6 +47,8 @@ var Variants = []Variant{
 		[]string{"TestPB08_TheNetworkPolicyAdmitsOnlyItsPeersWhileKubeletProbesPass"}, admitEveryone},
 	{"details-without-auth", "health details are shown to callers without credentials",
 		[]string{"TestPB09_HealthDetailsAreShownOnlyToAuthenticatedCallers"}, detailsPublic},
+	{"history-in-memory", "the agent keeps its history in memory, not on the data volume: it does not outlive the pod",
+		[]string{"TestPB11_TheAdvisorSizesTheProbesFromTheStartUpsAndStallsItSaw"}, historyInMemory},
 }
 
 // Named is the variant called name.
