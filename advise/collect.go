@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"path"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	apispdy "k8s.io/apimachinery/pkg/util/httpstream/spdy"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/portforward"
@@ -108,12 +111,11 @@ func podHistory(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, 
 	if port == 0 {
 		return d, fmt.Errorf("no container declares the health port (health.mode none has no agent, and no history)")
 	}
-	transport, upgrader, err := spdy.RoundTripperFor(cfg)
+	url := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(p.Namespace).Name(p.Name).SubResource("portforward").URL()
+	dialer, err := upgradeDialer(cfg, url)
 	if err != nil {
 		return d, err
 	}
-	url := cs.CoreV1().RESTClient().Post().Resource("pods").Namespace(p.Namespace).Name(p.Name).SubResource("portforward").URL()
-	dialer := spdy.NewDialer(upgrader, &http.Client{Transport: transport}, http.MethodPost, url)
 	stop, ready := make(chan struct{}), make(chan struct{})
 	defer close(stop)
 	fw, err := portforward.NewOnAddresses(dialer, []string{"127.0.0.1"}, []string{fmt.Sprintf("0:%d", port)}, stop, ready, io.Discard, io.Discard)
@@ -156,4 +158,27 @@ func podHistory(ctx context.Context, cfg *rest.Config, cs kubernetes.Interface, 
 		return d, fmt.Errorf("GET %s: %w", config.HistoryPath, err)
 	}
 	return d, nil
+}
+
+// upgradeDialer dials the port-forward's upgrade as the config's other requests are made:
+// through its Dial where it has one (the embedded cluster's API server is reached inside
+// its network namespace), which client-go's own SPDY round tripper would not use.
+func upgradeDialer(cfg *rest.Config, url *neturl.URL) (httpstream.Dialer, error) {
+	tlsConfig, err := rest.TLSConfigFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	transport := &http.Transport{TLSClientConfig: tlsConfig, DialContext: cfg.Dial}
+	if cfg.Dial == nil {
+		transport.Proxy = http.ProxyFromEnvironment
+	}
+	upgrader, err := apispdy.NewRoundTripperWithConfig(apispdy.RoundTripperConfig{PingPeriod: 5 * time.Second, UpgradeTransport: transport})
+	if err != nil {
+		return nil, err
+	}
+	wrapped, err := rest.HTTPWrappersForConfig(cfg, upgrader)
+	if err != nil {
+		return nil, err
+	}
+	return spdy.NewDialer(upgrader, &http.Client{Transport: wrapped}, http.MethodPost, url), nil
 }
