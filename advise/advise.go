@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"kotaemon-k8s/internal/history"
@@ -32,12 +33,23 @@ const (
 	LatencyMargin = 3
 )
 
-// Observations are the histories of a release's pods, merged.
+// Observations are the histories of a release's pods, merged, or (Aggregated) the
+// summaries a Prometheus computed from the agents' histograms.
 type Observations struct {
 	Pods   int
 	Starts []history.Start
 	Stalls []history.Stall
 	Checks map[string][]float64
+	// Aggregated replaces the samples above when set.
+	Aggregated *Aggregates
+}
+
+// Aggregates are summaries computed elsewhere, with the method that computed them.
+type Aggregates struct {
+	Method string  // how, for the file's comments
+	Starts Summary // start-ups to the app's first answer
+	Stalls Summary // stalls of the live route that ended with an answer
+	Checks map[string]Summary
 }
 
 // Merge adds one pod's history.
@@ -70,8 +82,18 @@ func Summarise(xs []float64) Summary {
 	return Summary{N: len(s), P50: rank(0.50), P95: rank(0.95), P99: rank(0.99), Max: s[len(s)-1]}
 }
 
+// String names each figure known (a NaN is not).
 func (s Summary) String() string {
-	return fmt.Sprintf("P50 %s, P95 %s, P99 %s, max %s", secs(s.P50), secs(s.P95), secs(s.P99), secs(s.Max))
+	var parts []string
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"P50", s.P50}, {"P95", s.P95}, {"P99", s.P99}, {"max", s.Max}} {
+		if !math.IsNaN(f.v) {
+			parts = append(parts, f.name+" "+secs(f.v))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Current is what the environment's values say today, as the advice needs it.
@@ -113,24 +135,46 @@ var ErrNoStarts = errors.New("no start-up in the history reached the app's first
 // stalls; check timeouts on passed runs.
 func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 	a := &Advice{}
-	var starts []float64
-	censored := 0
-	for _, s := range o.Starts {
-		if v, ok := s.Phases[history.PhaseAnswered]; ok {
-			starts = append(starts, v)
-		} else {
-			censored++
+	censored, restarts := 0, 0
+	source, rank := fmt.Sprintf("the history of %s", count(o.Pods, "pod")), "nearest rank"
+	checks := map[string]Summary{}
+	runNoun := "passed run" // the history keeps passed runs only
+	if ag := o.Aggregated; ag != nil {
+		runNoun = "run" // a histogram has failed runs in it too
+		a.Starts, a.Stalls, checks = ag.Starts, ag.Stalls, ag.Checks
+		source, rank = ag.Method, "interpolated in the histogram's buckets"
+	} else {
+		var starts, live []float64
+		for _, s := range o.Starts {
+			if v, ok := s.Phases[history.PhaseAnswered]; ok {
+				starts = append(starts, v)
+			} else {
+				censored++
+			}
+		}
+		for _, s := range o.Stalls {
+			if s.Route != liveRoute {
+				continue
+			}
+			if s.EndedBy == history.EndedByAnswer {
+				live = append(live, s.Seconds)
+			} else {
+				restarts++
+			}
+		}
+		a.Starts, a.Stalls = Summarise(starts), Summarise(live)
+		for name, l := range o.Checks {
+			checks[name] = Summarise(l)
 		}
 	}
-	if len(starts) == 0 {
+	if a.Starts.N == 0 {
 		return nil, ErrNoStarts
 	}
-	a.Starts = Summarise(starts)
-	a.StartupReason = append(a.StartupReason, fmt.Sprintf("%s from the history of %s, process start to the app's first answer: %s.", count(a.Starts.N, "start-up"), count(o.Pods, "pod"), a.Starts))
+	a.StartupReason = append(a.StartupReason, fmt.Sprintf("%s from %s, process start to the app's first answer: %s.", count(a.Starts.N, "start-up"), source, a.Starts))
 	if a.Starts.N >= P99Samples {
 		a.ExpectedSeconds = int(math.Ceil(a.Starts.P99))
 		a.SafetyFactor = FactorWithP99
-		a.StartupReason = append(a.StartupReason, fmt.Sprintf("expectedSeconds is the P99 (nearest rank), with safetyFactor %.1f: about 1 start in 100 is slower than the P99.", FactorWithP99))
+		a.StartupReason = append(a.StartupReason, fmt.Sprintf("expectedSeconds is the P99 (%s), with safetyFactor %.1f: about 1 start in 100 is slower than the P99.", rank, FactorWithP99))
 	} else {
 		a.ExpectedSeconds = int(math.Ceil(a.Starts.Max))
 		a.SafetyFactor = FactorWithMax
@@ -144,19 +188,6 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%s ended before the app's first answer (a restart cut them short: a startup budget too small, a crash, or an upgrade). They are not in the figures; if the startup probe killed them, their start-up was longer than its budget, and the advice is too low: raise the budget and measure again.", count(censored, "start-up")))
 	}
 
-	var live []float64
-	restarts := 0
-	for _, s := range o.Stalls {
-		if s.Route != liveRoute {
-			continue
-		}
-		if s.EndedBy == history.EndedByAnswer {
-			live = append(live, s.Seconds)
-		} else {
-			restarts++
-		}
-	}
-	a.Stalls = Summarise(live)
 	if restarts > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%s of the live route ended in a restart of the container: deadlocks the liveness probe ended (as it should), or stalls it cut short. They are not in the figures.", count(restarts, "stall")))
 	}
@@ -182,7 +213,7 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 
 	for _, c := range cur.Checks {
 		name, _ := c["name"].(string)
-		lat := Summarise(o.Checks[name])
+		lat := checks[name]
 		interval := toInt(c["intervalSeconds"])
 		if lat.N == 0 || interval < 2 {
 			continue
@@ -207,7 +238,7 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 			}
 		}
 		a.ChecksReason = append(a.ChecksReason, fmt.Sprintf("%s: %s, %s; timeoutSeconds %d = the P99 x %d rounded up, at least 1 and below intervalSeconds %d.",
-			name, count(lat.N, "passed run"), lat, timeout, LatencyMargin, interval))
+			name, count(lat.N, runNoun), lat, timeout, LatencyMargin, interval))
 	}
 	return a, nil
 }

@@ -24,7 +24,11 @@ type Options struct {
 	// empty: Collect reads them from the release's pods.
 	Histories []string
 	Collect   func(context.Context) ([]history.Data, string, error) // the histories and where they came from
-	Now       time.Time
+	// Prometheus, when set, is the base URL of a Prometheus that scrapes the agents:
+	// advise from their histograms' summaries (FromPrometheus) for the series Selector
+	// names, instead of histories.
+	Prometheus, Selector string
+	Now                  time.Time
 }
 
 // Run reads the observations, computes the advice, checks that the chart accepts it
@@ -41,13 +45,13 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("the environment's values do not render: %w", err)
 	}
-	obs, what, err := observations(ctx, o)
-	if err != nil {
-		return err
-	}
 	liveRoute := ""
 	if before.Agent != nil {
 		liveRoute = before.Agent.App.Live.Path
+	}
+	obs, what, err := observations(ctx, o, liveRoute)
+	if err != nil {
+		return err
 	}
 	vals, err := release.MergeValues(o.ValuesFiles, o.Set)
 	if err != nil {
@@ -85,9 +89,13 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	return nil
 }
 
-// observations reads the saved histories, or collects them from the release.
-func observations(ctx context.Context, o Options) (Observations, string, error) {
+// observations reads a Prometheus's summaries, the saved histories, or collects the
+// histories from the release.
+func observations(ctx context.Context, o Options, liveRoute string) (Observations, string, error) {
 	var obs Observations
+	if o.Prometheus != "" {
+		return FromPrometheus(ctx, o.Prometheus, o.Selector, liveRoute)
+	}
 	if len(o.Histories) > 0 {
 		for _, f := range o.Histories {
 			raw, err := os.ReadFile(f)

@@ -147,6 +147,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		fs.Var(&sets, "set", "key=value after the files (repeatable)")
 		fs.Var(&histories, "history", "a saved history (the JSON the agent serves at "+config.HistoryPath+"), repeatable: advise from these instead of the release's pods")
 		fs.StringVar(&o.Out, "out", "", "where the advised values go (default: the last values file, with .advised.yaml)")
+		fs.StringVar(&o.Prometheus, "prometheus", "", "base URL of a Prometheus that scrapes the agents: advise from their histograms instead of the pods' histories")
+		fs.StringVar(&o.Selector, "selector", "", "with -prometheus, the label matchers of the release's series (default: namespace=\"<namespace>\")")
 		if err := fs.Parse(args); err != nil {
 			return err
 		}
@@ -154,7 +156,10 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		if o.Out == "" && len(files) > 0 {
 			o.Out = strings.TrimSuffix(files[len(files)-1], ".yaml") + ".advised.yaml"
 		}
-		if len(histories) == 0 {
+		if o.Prometheus != "" && o.Selector == "" {
+			o.Selector = fmt.Sprintf("namespace=%q", c.namespace)
+		}
+		if len(histories) == 0 && o.Prometheus == "" {
 			cl, err := installer.Connect(os.Getenv("KUBECONFIG"), c.repo)
 			if err != nil {
 				return err
