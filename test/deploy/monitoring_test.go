@@ -53,7 +53,7 @@ func TestTheMonitoringObjectsAreAcceptedByTheAPIServer(t *testing.T) {
 			for _, g := range byKind["PrometheusRule"]["spec"].(map[string]any)["groups"].([]any) {
 				alerts += len(g.(map[string]any)["rules"].([]any))
 			}
-			assert.Equal(t, 7, alerts)
+			assert.Equal(t, 8, alerts, "every alert the chart renders (test/render: TestEveryAlertFiresForItsScenarioAndOnlyForIt)")
 			var dashboard bool
 			for _, cm := range live.ConfigMaps {
 				if cm.Name == releaseName+"-kotaemon-dashboard" {
