@@ -40,6 +40,9 @@ type Observations struct {
 	Starts []history.Start
 	Stalls []history.Stall
 	Checks map[string][]float64
+	// Resolution is the coarsest the histories say their stalls were seen at (0: at
+	// the probes' granularity, the liveness period).
+	Resolution float64
 	// Aggregated replaces the samples above when set.
 	Aggregated *Aggregates
 }
@@ -55,6 +58,7 @@ type Aggregates struct {
 // Merge adds one pod's history.
 func (o *Observations) Merge(d history.Data) {
 	o.Pods++
+	o.Resolution = max(o.Resolution, d.ResolutionSeconds)
 	o.Starts = append(o.Starts, d.Starts...)
 	o.Stalls = append(o.Stalls, d.Stalls...)
 	if o.Checks == nil {
@@ -194,11 +198,16 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 	if a.Stalls.N == 0 {
 		a.LivenessReason = append(a.LivenessReason, "No stall of the live route that ended with an answer is in the history: the liveness window is kept.")
 	} else {
-		// A stall is seen at the granularity of the probe that made the agent ask the
-		// live route: it may have been up to one of its periods longer. A stall of s
-		// seconds fails at most ceil((s + timeout) / period) probes in a row, so the
-		// window must pass (longest + period) + timeout; the margin goes on top.
-		need := (a.Stalls.Max+float64(cur.MeasurePeriod))*StallMargin + float64(cur.LivenessTimeout)
+		// A stall is seen at the granularity of whatever asked the live route (the
+		// agent itself, every second, or the liveness probe): it may have been up to one
+		// such step longer. A stall of s seconds fails at most ceil((s + timeout) /
+		// period) probes in a row, so the window must pass (longest + step) + timeout;
+		// the margin goes on top.
+		seen, at := float64(cur.MeasurePeriod), "the liveness probe's granularity"
+		if o.Resolution > 0 && o.Aggregated == nil {
+			seen, at = math.Ceil(o.Resolution), "the agent's own asking"
+		}
+		need := (a.Stalls.Max+seen)*StallMargin + float64(cur.LivenessTimeout)
 		failures := max(cur.MinFailureThreshold, 1)
 		period := max(int(math.Ceil(need/float64(failures))), cur.LivenessTimeout, 1)
 		for failures*period < cur.ReadinessWindow { // PI-07: liveness acts after readiness
@@ -206,9 +215,9 @@ func Compute(o Observations, cur Current, liveRoute string) (*Advice, error) {
 		}
 		a.LivenessPeriod, a.LivenessFailures = period, failures
 		a.LivenessReason = append(a.LivenessReason,
-			fmt.Sprintf("%s of the live route ended with an answer: %s, each seen at the liveness probe's granularity (one period, %ds, may be missing from it).", count(a.Stalls.N, "stall"), a.Stalls, cur.MeasurePeriod),
-			fmt.Sprintf("periodSeconds x failureThreshold (%d x %d = %ds) covers (the longest + %ds) x %.1f + the timeout %ds = %s, with the fewest failures the chart allows (%d), a period no shorter than the timeout (PI-06), and a window no shorter than readiness's (%ds, PI-07).",
-				period, failures, failures*period, cur.MeasurePeriod, StallMargin, cur.LivenessTimeout, secs(need), failures, cur.ReadinessWindow))
+			fmt.Sprintf("%s of the live route ended with an answer: %s, each seen at %s (up to %s may be missing from it).", count(a.Stalls.N, "stall"), a.Stalls, at, secs(seen)),
+			fmt.Sprintf("periodSeconds x failureThreshold (%d x %d = %ds) covers (the longest + %s) x %.1f + the timeout %ds = %s, with the fewest failures the chart allows (%d), a period no shorter than the timeout (PI-06), and a window no shorter than readiness's (%ds, PI-07).",
+				period, failures, failures*period, secs(seen), StallMargin, cur.LivenessTimeout, secs(need), failures, cur.ReadinessWindow))
 	}
 
 	for _, c := range cur.Checks {

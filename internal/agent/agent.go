@@ -69,6 +69,7 @@ func Build(cfg *config.Config, log *slog.Logger, ver string, proc server.Process
 		mode = "serve"
 	}
 	hist := history.Open(cfg.History.Path, mode, log, time.Now())
+	hist.SetResolution(server.ObserveEvery)
 	mon := checks.NewMonitor(specs, log, recorders{met, latencies{hist}})
 	verifier, err := auth.New(cfg.Auth, cfg.Secrets)
 	if err != nil {
@@ -123,6 +124,11 @@ func (p *Parts) run(ln net.Listener) (stop func()) {
 		if err := p.Server.Serve(ctx, ln); err != nil {
 			p.Log.Error("health server stopped", "error", err)
 		}
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		p.Server.Observe(ctx)
 	}()
 	wg.Add(1)
 	go func() {

@@ -67,9 +67,12 @@ type OpenStall struct {
 type Data struct {
 	Version int    `json:"version"`
 	Mode    string `json:"mode"` // supervise or serve: what a start is measured from
-	Starts  []Start
-	Stalls  []Stall
-	Open    []OpenStall `json:"open,omitempty"`
+	// ResolutionSeconds is how often, at least, the agent asked the app's live route:
+	// phases and stalls are known to within it (0: only when probes asked).
+	ResolutionSeconds float64 `json:"resolutionSeconds,omitempty"`
+	Starts            []Start
+	Stalls            []Stall
+	Open              []OpenStall `json:"open,omitempty"`
 	// Seconds of each check's recent passed runs (a failed run's time says nothing
 	// about how long the dependency takes to answer).
 	CheckLatencies map[string][]float64 `json:"checkLatencies"`
@@ -136,6 +139,14 @@ func (r *Recorder) load() {
 	}
 	r.warn("history file unreadable: keeping the history in memory", err)
 	r.path = ""
+}
+
+// SetResolution records how often, at least, the agent asks the app's live route.
+func (r *Recorder) SetResolution(every time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.data.ResolutionSeconds = every.Seconds()
+	r.dirty = true
 }
 
 // StartBegan opens a new start-up at the given time. A start that reached no phase yet

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -79,4 +80,37 @@ func TestTheHistoryIsServedToAuthorisedCallersOnly(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(ok.raw), &d))
 	assert.Equal(t, history.Version, d.Version)
 	assert.Len(t, d.Starts, 1)
+}
+
+// Observe asks the live route every second when nothing else did: a stall is seen with
+// no probe at all (in sidecar mode the kubelet never asks the agent's live endpoint),
+// to within a second. Once draining, nothing is observed and no stall begins: a stopping
+// app's silence is not a stall.
+func TestObserveSeesAStallWithoutAProbe(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.srv.Observe(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	require.Eventually(t, func() bool { return h.srv.start.started() }, 5*time.Second, 50*time.Millisecond, "observed, the app has started")
+	h.app.set("/startup-events", "hang")
+	require.Eventually(t, func() bool { return len(h.srv.hist.Snapshot().Open) == 1 }, 5*time.Second, 50*time.Millisecond, "the stall is seen")
+	time.Sleep(1500 * time.Millisecond)
+	h.app.set("/startup-events", "ok")
+	require.Eventually(t, func() bool { return len(h.srv.hist.Snapshot().Stalls) == 1 }, 5*time.Second, 50*time.Millisecond, "and its end")
+	st := h.srv.hist.Snapshot().Stalls[0]
+	assert.Equal(t, "/startup-events", st.Route)
+	assert.InDelta(t, 2.2, st.Seconds, 1.2, "the stall's length to within the observer's second (and the 200 ms timeout)")
+
+	h.srv.SetDraining()
+	h.app.set("/startup-events", "hang")
+	h.call(t, http.MethodGet, "/health/live")
+	assert.Empty(t, h.srv.hist.Snapshot().Open, "no stall begins while draining")
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		t.Fatal("Observe goes on while draining")
+	}
 }

@@ -67,6 +67,7 @@ type routeState struct {
 	mu       sync.Mutex
 	inflight *flight
 	shared   atomic.Int64 // probes that joined a request already in flight
+	asked    atomic.Int64 // when the route was last asked (UnixNano)
 }
 
 type routeSnapshot struct {
@@ -305,6 +306,7 @@ func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) 
 	f := &flight{done: make(chan struct{})}
 	rs.inflight = f
 	rs.mu.Unlock()
+	rs.asked.Store(time.Now().UnixNano())
 
 	// The request outlives its first caller's disconnect (others may share it) but never
 	// the timeout.
@@ -322,6 +324,33 @@ func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) 
 	s.start.observe(f.err, time.Now(), s.met, s.log)
 	s.recordRoute(rs, p.Path, f.err, took)
 	return f.err
+}
+
+// ObserveEvery is how often Observe makes sure the app's live route was asked: the
+// resolution of the start-up phases and stalls the history keeps, whatever the probes'
+// periods (in sidecar mode the kubelet asks the live route itself, never the agent).
+const ObserveEvery = time.Second
+
+// Observe asks the app's live route whenever nothing else asked it for ObserveEvery,
+// until ctx ends or the agent drains. It is one loopback request a second on an async
+// route, shared with any probe that arrives meanwhile.
+func (s *Server) Observe(ctx context.Context) {
+	tick := time.NewTicker(ObserveEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if s.draining.Load() {
+			return
+		}
+		if !s.processRunning() || time.Since(time.Unix(0, s.appLive.asked.Load())) < ObserveEvery {
+			continue
+		}
+		_ = s.askApp(ctx, s.cfg.App.Live, &s.appLive)
+	}
 }
 
 // flight is one request to the app shared by the probes that arrive while it runs.
@@ -389,7 +418,8 @@ func (s *Server) recordRoute(rs *routeState, path string, err error, took time.D
 // when the route answers again.
 func (s *Server) stall(route string, up bool, at time.Time, took time.Duration) {
 	if !up {
-		if s.start.started() {
+		// While draining the app is being stopped: its silence is no stall.
+		if s.start.started() && !s.draining.Load() {
 			s.hist.StallBegan(route, at.Add(-took))
 		}
 		return
