@@ -41,7 +41,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	before, err := renderWorkload(ch, o.ValuesFiles, o.Set)
+	before, vals, err := renderWorkload(ch, o.ValuesFiles, o.Set)
 	if err != nil {
 		return fmt.Errorf("the environment's values do not render: %w", err)
 	}
@@ -50,10 +50,6 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		liveRoute = before.Agent.App.Live.Path
 	}
 	obs, what, err := observations(ctx, o, liveRoute)
-	if err != nil {
-		return err
-	}
-	vals, err := release.MergeValues(o.ValuesFiles, o.Set)
 	if err != nil {
 		return err
 	}
@@ -77,7 +73,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		return err
 	}
 	tmp.Close()
-	after, err := renderWorkload(ch, append(append([]string{}, o.ValuesFiles...), tmp.Name()), o.Set)
+	after, _, err := renderWorkload(ch, append(append([]string{}, o.ValuesFiles...), tmp.Name()), o.Set)
 	if err != nil {
 		return fmt.Errorf("the chart refuses the advised values beside %s, so nothing was written (the environment needs a change advise does not make):\n%w\n\nthe advice was:\n%s", env, err, text)
 	}
@@ -124,32 +120,33 @@ func observations(ctx context.Context, o Options, liveRoute string) (Observation
 }
 
 // renderWorkload renders the chart with the values as given, for their figures and to
-// run the guards. The agent image's registry does not change a figure: where the values
-// leave it empty (the installer fills it in), a placeholder lets the render through.
-func renderWorkload(ch *release.Chart, files, set []string) (*release.Workload, error) {
+// run the guards, and returns the merged values too. The agent image's registry does not
+// change a figure: where the values leave it empty (the installer fills it in), a
+// placeholder lets the render through.
+func renderWorkload(ch *release.Chart, files, set []string) (*release.Workload, map[string]any, error) {
 	vals, err := release.MergeValues(files, set)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	rendered := vals
 	if registryUnset(vals) {
-		vals, err = release.MergeValues(files, append(append([]string{}, set...), "health.image.registry=registry.invalid"))
-		if err != nil {
-			return nil, err
+		if rendered, err = release.MergeValues(files, append(append([]string{}, set...), "health.image.registry=registry.invalid")); err != nil {
+			return nil, nil, err
 		}
 	}
-	r, err := ch.Render("advise", "advise", vals)
+	r, err := ch.Render("advise", "advise", rendered)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	m, err := invariants.Decode([]byte(r.Manifest))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	w, problems := release.FindWorkload(m)
 	if w == nil {
-		return nil, fmt.Errorf("%v", problems)
+		return nil, nil, fmt.Errorf("%v", problems)
 	}
-	return w, nil
+	return w, vals, nil
 }
 
 func registryUnset(vals map[string]any) bool {

@@ -34,7 +34,7 @@ func cleanShutdown(_ *Manifest, w *release.Workload) []string {
 	if w.App.Lifecycle != nil {
 		preStop = w.App.Lifecycle.PreStop
 	}
-	if agentContainer(w) != nil && agentContainer(w) != w.App && !isAgentStop(preStop) {
+	if agent := agentContainer(w); agent != nil && agent != w.App && !isAgentStop(preStop) {
 		out = append(out, "in sidecar mode the app's preStop hook is not the agent's stop: Kotaemon gets SIGTERM directly and dies mid-answer")
 	}
 	spent := preStopSleep(preStop)

@@ -99,7 +99,7 @@ func (l latencies) CheckResult(name string, up bool, took time.Duration) {
 }
 
 // historyFlush is how often check latencies reach the history file; start-ups and
-// stalls are written as they happen.
+// stalls wake its writer.
 const historyFlush = time.Minute
 
 // lazyProcess lets the server ask about a child that starts after the server is built.
@@ -133,16 +133,7 @@ func (p *Parts) run(ln net.Listener) (stop func()) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		tick := time.NewTicker(historyFlush)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-				p.History.Flush()
-			}
-		}
+		p.History.Run(ctx, historyFlush)
 	}()
 	return func() {
 		cancel()

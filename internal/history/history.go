@@ -6,6 +6,7 @@
 package history
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -79,15 +80,19 @@ type Data struct {
 }
 
 // Recorder keeps the history in memory and in its file. It is safe for concurrent use.
-// A file that cannot be read or written is logged once and the history goes on in
-// memory: observations never stop the agent.
+// Recording never touches the disk: the agent records from inside probe requests, and a
+// slow data volume must not hold a probe. Start-ups and stalls wake the writer (Run),
+// check latencies wait for its next round. A file that cannot be read or written is
+// logged once and the history goes on in memory: observations never stop the agent.
 type Recorder struct {
-	mu     sync.Mutex
-	path   string // "" keeps the history in memory only
-	data   Data
-	dirty  bool
-	warned bool
-	log    *slog.Logger
+	mu      sync.Mutex // guards data, dirty
+	data    Data
+	dirty   bool
+	writeMu sync.Mutex // one write at a time; guards warned
+	warned  bool
+	path    string // "" keeps the history in memory only
+	wake    chan struct{}
+	log     *slog.Logger
 }
 
 // Open loads the history from path (a missing file is an empty history), or keeps it in
@@ -97,7 +102,7 @@ func Open(path, mode string, log *slog.Logger, now time.Time) *Recorder {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	r := &Recorder{path: path, log: log, data: Data{Version: Version, Mode: mode, CheckLatencies: map[string][]float64{}}}
+	r := &Recorder{path: path, log: log, wake: make(chan struct{}, 1), data: Data{Version: Version, Mode: mode, CheckLatencies: map[string][]float64{}}}
 	if path != "" {
 		r.load()
 	}
@@ -107,7 +112,7 @@ func Open(path, mode string, log *slog.Logger, now time.Time) *Recorder {
 	}
 	if len(r.data.Open) > 0 {
 		r.data.Open = nil
-		r.saveLocked()
+		r.Flush()
 	}
 	return r
 }
@@ -137,7 +142,8 @@ func (r *Recorder) load() {
 			return
 		}
 	}
-	r.warn("history file unreadable: keeping the history in memory", err)
+	r.warned = true
+	r.log.Warn("history file unreadable: keeping the history in memory", "path", r.path, "error", err.Error())
 	r.path = ""
 }
 
@@ -175,7 +181,7 @@ func (r *Recorder) Phase(phase string, took time.Duration) {
 		return
 	}
 	cur.Phases[phase] = took.Seconds()
-	r.saveLocked()
+	r.changed()
 }
 
 // StallBegan notes that a route stopped answering at the given time.
@@ -188,7 +194,7 @@ func (r *Recorder) StallBegan(route string, at time.Time) {
 		}
 	}
 	r.data.Open = append(r.data.Open, OpenStall{Route: route, At: at})
-	r.saveLocked()
+	r.changed()
 }
 
 // StallEnded closes a route's stall and returns its length (0 when none was open).
@@ -202,7 +208,7 @@ func (r *Recorder) StallEnded(route string, at time.Time) time.Duration {
 		r.data.Open = append(r.data.Open[:i:i], r.data.Open[i+1:]...)
 		took := at.Sub(o.At)
 		r.appendStall(Stall{Route: route, At: o.At, Seconds: took.Seconds(), EndedBy: EndedByAnswer})
-		r.saveLocked()
+		r.changed()
 		return took
 	}
 	return 0
@@ -216,12 +222,67 @@ func (r *Recorder) CheckLatency(check string, took time.Duration) {
 	r.dirty = true
 }
 
-// Flush writes what changed since the last write.
+// Run writes the history when a start-up or a stall wakes it, at least every period
+// (check latencies), and once more when ctx ends.
+func (r *Recorder) Run(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			r.Flush()
+			return
+		case <-r.wake:
+		case <-tick.C:
+		}
+		r.Flush()
+	}
+}
+
+// changed marks the history to write and wakes the writer (under mu).
+func (r *Recorder) changed() {
+	r.dirty = true
+	select {
+	case r.wake <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// Flush writes what changed since the last write, the file whole (a temporary file, then
+// a rename: a reader or a crash never sees half of it). The disk is touched outside mu.
 func (r *Recorder) Flush() {
+	r.writeMu.Lock()
+	defer r.writeMu.Unlock()
+	if r.path == "" {
+		return
+	}
+	theirs, _ := os.ReadFile(r.path)
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.dirty {
-		r.saveLocked()
+	if !r.dirty {
+		r.mu.Unlock()
+		return
+	}
+	r.mergeFile(theirs)
+	raw, err := json.Marshal(r.data)
+	r.dirty = false
+	r.mu.Unlock()
+	if err == nil {
+		err = os.MkdirAll(filepath.Dir(r.path), 0o750)
+	}
+	if err == nil {
+		tmp := r.path + ".tmp"
+		if err = os.WriteFile(tmp, raw, 0o640); err == nil {
+			err = os.Rename(tmp, r.path)
+		}
+	}
+	if err != nil {
+		r.mu.Lock()
+		r.dirty = true
+		r.mu.Unlock()
+		if !r.warned {
+			r.warned = true
+			r.log.Warn("history file not written: keeping the history in memory", "path", r.path, "error", err.Error())
+		}
 	}
 }
 
@@ -240,40 +301,11 @@ func (r *Recorder) appendStall(s Stall) {
 	r.dirty = true
 }
 
-// saveLocked writes the file whole (a temporary file, then a rename: a reader or a
-// crash never sees half of it).
-func (r *Recorder) saveLocked() {
-	r.dirty = true
-	if r.path == "" {
-		return
-	}
-	r.mergeFile()
-	raw, err := json.Marshal(r.data)
-	if err == nil {
-		err = os.MkdirAll(filepath.Dir(r.path), 0o750)
-	}
-	if err == nil {
-		tmp := r.path + ".tmp"
-		if err = os.WriteFile(tmp, raw, 0o640); err == nil {
-			err = os.Rename(tmp, r.path)
-		}
-	}
-	if err != nil {
-		r.warn("history file not written: keeping the history in memory", err)
-		return
-	}
-	r.dirty = false
-}
-
 // mergeFile takes in what another agent wrote to the file since: while a replaced pod
 // stops, its successor already runs on the same volume, and neither may erase the other's
 // start-ups and stalls. Entries are the same when they began at the same time (and
-// route); open stalls stay each agent's own.
-func (r *Recorder) mergeFile() {
-	raw, err := os.ReadFile(r.path)
-	if err != nil {
-		return
-	}
+// route); open stalls stay each agent's own. raw is the file as read (under mu).
+func (r *Recorder) mergeFile(raw []byte) {
 	var theirs Data
 	if json.Unmarshal(raw, &theirs) != nil || theirs.Version != Version {
 		return
@@ -310,13 +342,6 @@ func (r *Recorder) mergeFile() {
 		if _, ok := r.data.CheckLatencies[name]; !ok {
 			r.data.CheckLatencies[name] = l
 		}
-	}
-}
-
-func (r *Recorder) warn(msg string, err error) {
-	if !r.warned {
-		r.warned = true
-		r.log.Warn(msg, "path", r.path, "error", err.Error())
 	}
 }
 

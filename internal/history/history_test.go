@@ -2,6 +2,7 @@ package history
 
 import (
 	"bytes"
+	"context"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -47,6 +48,7 @@ func TestAStallInterruptedByARestartIsKeptWithItsLengthToTheRestart(t *testing.T
 	r.Phase(PhaseAnswered, time.Second)
 	r.StallBegan("/config", t0.Add(10*time.Second))
 	r.StallBegan("/config", t0.Add(11*time.Second)) // one episode
+	r.Flush()
 
 	d := Open(path, "supervise", nil, t0.Add(70*time.Second)).Snapshot()
 	require.Len(t, d.Stalls, 1)
@@ -106,6 +108,7 @@ func TestAnUnreadableOrUnwritableFileNeverStopsTheHistory(t *testing.T) {
 	assert.Contains(t, logs.String(), "kept aside")
 	r.StartBegan(t0)
 	r.Phase(PhaseBound, time.Second)
+	r.Flush()
 	assert.Len(t, Open(path, "serve", nil, t0).Snapshot().Starts, 1, "a new file was started")
 
 	blocked := filepath.Join(dir, "file")
@@ -114,7 +117,9 @@ func TestAnUnreadableOrUnwritableFileNeverStopsTheHistory(t *testing.T) {
 	r = Open(filepath.Join(blocked, "history.json"), "serve", slog.New(slog.NewTextHandler(&logs, nil)), t0)
 	r.StartBegan(t0)
 	r.Phase(PhaseBound, time.Second)
+	r.Flush()
 	r.Phase(PhaseAnswered, 2*time.Second)
+	r.Flush()
 	assert.Len(t, r.Snapshot().Starts, 1)
 	assert.Equal(t, 1, strings.Count(logs.String(), "level=WARN"), "one warning, not one per write: %s", logs.String())
 }
@@ -127,14 +132,18 @@ func TestTwoAgentsOnOneVolumeKeepEachOthersEntries(t *testing.T) {
 	old := Open(path, "supervise", nil, t0)
 	old.StartBegan(t0)
 	old.Phase(PhaseAnswered, 10*time.Second)
+	old.Flush()
 
 	next := Open(path, "supervise", nil, t0.Add(time.Minute)) // reads the old one's start
 	next.StartBegan(t0.Add(time.Minute))
 	next.Phase(PhaseAnswered, 12*time.Second)
+	next.Flush()
 
 	old.StallBegan("/", t0.Add(30*time.Second)) // the old one goes on writing
 	old.StallEnded("/", t0.Add(33*time.Second))
+	old.Flush()
 	next.Phase(PhaseReady, 13*time.Second) // and the next one writes after it
+	next.Flush()
 
 	d := Open(path, "supervise", nil, t0.Add(time.Hour)).Snapshot()
 	require.Len(t, d.Starts, 2)
@@ -142,4 +151,27 @@ func TestTwoAgentsOnOneVolumeKeepEachOthersEntries(t *testing.T) {
 	assert.Equal(t, map[string]float64{PhaseAnswered: 12, PhaseReady: 13}, d.Starts[1].Phases)
 	require.Len(t, d.Stalls, 1, "the old agent's stall survives the next one's write")
 	assert.Equal(t, 3.0, d.Stalls[0].Seconds)
+}
+
+// Recording never writes: the agent records from inside probe requests. Run writes a
+// start-up's phase or a stall soon after it is recorded (they wake it), a check's latency
+// at its next round, and whatever is left when it stops.
+func TestRecordingLeavesTheWritingToRun(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "history.json")
+	r := Open(path, "serve", nil, t0)
+	r.StartBegan(t0)
+	r.Phase(PhaseBound, time.Second)
+	assert.NoFileExists(t, path, "Phase wrote the file itself")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx, time.Hour) }()
+	require.Eventually(t, func() bool { return len(Open(path, "serve", nil, t0).Snapshot().Starts) == 1 }, 5*time.Second, 10*time.Millisecond, "a phase wakes the writer")
+	r.CheckLatency("db", time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
+	assert.Empty(t, Open(path, "serve", nil, t0).Snapshot().CheckLatencies["db"], "a latency waits for the next round")
+	cancel()
+	<-done
+	assert.Len(t, Open(path, "serve", nil, t0).Snapshot().CheckLatencies["db"], 1, "and is written when Run stops")
 }

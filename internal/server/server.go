@@ -306,12 +306,12 @@ func (s *Server) askApp(ctx context.Context, p config.AppProbe, rs *routeState) 
 	f := &flight{done: make(chan struct{})}
 	rs.inflight = f
 	rs.mu.Unlock()
-	rs.asked.Store(time.Now().UnixNano())
 
 	// The request outlives its first caller's disconnect (others may share it) but never
 	// the timeout.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.Timeout)
 	begin := time.Now()
+	rs.asked.Store(begin.UnixNano())
 	f.err = s.getApp(actx, p.Path)
 	took := time.Since(begin)
 	cancel()
