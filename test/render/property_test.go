@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,9 +31,10 @@ func TestRandomProbeTimingsAreRefusedOrPassEveryInvariant(t *testing.T) {
 	t.Logf("seed %d (rerun with PROPERTY_SEED=%d), %d draws", seed, seed, draws)
 
 	type outcome struct {
-		accepted bool
-		values   map[string]any
-		problem  string // set when the property is broken
+		accepted  bool
+		values    map[string]any
+		problem   string // set when the property is broken
+		refusedBy string // the invariant or schema key a refusal named
 	}
 	outcomes := make([]outcome, draws)
 	workers := 2
@@ -50,6 +52,7 @@ func TestRandomProbeTimingsAreRefusedOrPassEveryInvariant(t *testing.T) {
 				o := outcome{values: values}
 				switch {
 				case err != nil:
+					o.refusedBy = refusalName.FindString(err.Error())
 					if !namesAKeyOrInvariant(err.Error()) {
 						o.problem = "refused without naming a key or invariant: " + err.Error()
 					}
@@ -68,15 +71,20 @@ func TestRandomProbeTimingsAreRefusedOrPassEveryInvariant(t *testing.T) {
 	wg.Wait()
 
 	accepted := 0
+	refusedBy := map[string]int{}
 	for i, o := range outcomes {
 		if o.accepted {
 			accepted++
+		} else {
+			refusedBy[o.refusedBy]++
 		}
 		if o.problem != "" {
 			t.Errorf("draw %d %v: %s", i, o.values, o.problem)
 		}
 	}
 	t.Logf("%d accepted, %d refused", accepted, draws-accepted)
+	// Which boundaries the draws reached: a generator that stops reaching one shows here.
+	t.Logf("refused by %v", refusedBy)
 	// Both sides of the property are exercised, or the test proves nothing.
 	assert.Greater(t, accepted, draws/10, "too few draws rendered")
 	assert.Greater(t, draws-accepted, draws/10, "too few draws refused")
@@ -89,24 +97,34 @@ func drawTimings(rng *rand.Rand) map[string]any {
 	pick := func(lo, hi int) int { return lo + rng.IntN(hi-lo+1) }
 	sometimes := func(n int) bool { return rng.IntN(n) == 0 }
 
+	// period and timeout: half the draws built to hold PI-06 (the timeout fits the period).
+	periodAndTimeout := func(periodLo, periodHi, timeoutLo, timeoutHi int) (int, int) {
+		period, timeout := pick(periodLo, periodHi), pick(timeoutLo, timeoutHi)
+		if rng.IntN(2) == 0 {
+			period = max(period, timeout)
+		}
+		return period, timeout
+	}
+	rPeriod, rTimeout := periodAndTimeout(1, 30, 3, 10)
 	readiness := map[string]any{
-		"enabled": true, "initialDelaySeconds": pick(0, 60), "periodSeconds": pick(1, 30),
-		"timeoutSeconds": pick(3, 10), "successThreshold": pick(1, 3), "failureThreshold": pick(3, 6),
+		"enabled": true, "initialDelaySeconds": pick(0, 60), "periodSeconds": rPeriod,
+		"timeoutSeconds": rTimeout, "successThreshold": pick(1, 3), "failureThreshold": pick(3, 6),
 	}
 	rWindow := readiness["periodSeconds"].(int) * readiness["failureThreshold"].(int)
 	lFailure := pick(3, 8)
-	lPeriod := pick(1, 60)
+	lPeriod, lTimeout := periodAndTimeout(1, 60, 3, 12)
 	if rng.IntN(2) == 0 { // built to hold PI-07
-		lPeriod = (rWindow+lFailure-1)/lFailure + pick(0, 20)
+		lPeriod = max(lTimeout, (rWindow+lFailure-1)/lFailure+pick(0, 20))
 	}
 	liveness := map[string]any{
 		"enabled": true, "initialDelaySeconds": pick(0, 60), "periodSeconds": lPeriod,
-		"timeoutSeconds": pick(3, 12), "successThreshold": 1, "failureThreshold": lFailure,
+		"timeoutSeconds": lTimeout, "successThreshold": 1, "failureThreshold": lFailure,
 	}
 	expected := pick(1, 400)
+	sPeriod, sTimeout := periodAndTimeout(1, 20, 1, 10)
 	startup := map[string]any{
 		"enabled": true, "expectedSeconds": expected, "safetyFactor": []float64{1.2, 1.25, 1.3, 1.4, 1.5}[rng.IntN(5)],
-		"initialDelaySeconds": pick(0, 30), "periodSeconds": pick(1, 20), "timeoutSeconds": pick(1, 10),
+		"initialDelaySeconds": pick(0, 30), "periodSeconds": sPeriod, "timeoutSeconds": sTimeout,
 		"successThreshold": 1, "failureThreshold": nil,
 	}
 	if sometimes(3) {
@@ -119,8 +137,9 @@ func drawTimings(rng *rand.Rand) map[string]any {
 	if sometimes(4) {
 		liveness["terminationGracePeriodSeconds"] = pick(1, 60)
 	}
-	drain, stop := pick(0, 15), pick(1, 40)
-	grace := drain + stop + pick(-5, 30)
+	// The grace period around what runs before the kill (PI-14): drain, answers, stop.
+	drain, answers, stop := pick(0, 15), pick(0, 40), pick(1, 40)
+	grace := drain + answers + stop + pick(-5, 30)
 
 	// Push single fields across their boundaries.
 	across := []func(){
@@ -153,12 +172,17 @@ func drawTimings(rng *rand.Rand) map[string]any {
 		"terminationGracePeriodSeconds": grace,
 		"progressDeadlineSeconds":       deadline,
 		"health": map[string]any{
-			"mode":     chart.Modes[rng.IntN(len(chart.Modes))],
-			"shutdown": map[string]any{"drainDelaySeconds": drain, "stopTimeoutSeconds": stop},
+			"mode": chart.Modes[rng.IntN(len(chart.Modes))],
+			"shutdown": map[string]any{
+				"drainDelaySeconds": drain, "answersTimeoutSeconds": answers, "stopTimeoutSeconds": stop,
+			},
 		},
 		"probes": map[string]any{"startup": startup, "readiness": readiness, "liveness": liveness},
 	}
 }
+
+// refusalName finds the invariant (PI-nn) or the schema key ("at '/probes/...'") a refusal names.
+var refusalName = regexp.MustCompile(`PI-\d+|at '/[^']*'`)
 
 // namesAKeyOrInvariant: a schema error names the key's path; a guard names the invariant.
 func namesAKeyOrInvariant(msg string) bool {
