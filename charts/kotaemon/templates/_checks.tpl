@@ -19,9 +19,7 @@ Which keys a type reads comes from files/check-types.yaml, the agent's own table
 {{- if has $c.name $table.reserved -}}
 {{- fail (printf "%s.name %q is reserved for the agent's own component (reserved: %s): choose another name" $f $c.name (join ", " $table.reserved)) -}}
 {{- end -}}
-{{- if ge (int $c.timeoutSeconds) (int $c.intervalSeconds) -}}
-{{- fail (printf "%s.timeoutSeconds (%d) must be below intervalSeconds (%d)" $f (int $c.timeoutSeconds) (int $c.intervalSeconds)) -}}
-{{- end -}}
+{{- include "kotaemon.checkTimeoutFits" (dict "field" $f "check" $c) -}}
 {{- $t := index $table.types $c.type -}}
 {{- range $k := $table.keys -}}
 {{- if and (index $c $k) (not (has $k $t.keys)) -}}
@@ -74,6 +72,17 @@ it measures the container's own layer, or a path that does not exist there. */ -
 {{- if and (eq $c.type "generate") (not $c.provider) -}}
 {{- fail (printf "%s.provider (openai or ollama) is required for type generate" $f) -}}
 {{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+A check's run must end before the next one is due: the agent refuses a timeout at or
+above the interval. Shared by health.checks and the checks derived from providers.
+Takes a dict: field (the key's path, for the message), check (timeoutSeconds, intervalSeconds).
+*/}}
+{{- define "kotaemon.checkTimeoutFits" -}}
+{{- if ge (int .check.timeoutSeconds) (int .check.intervalSeconds) -}}
+{{- fail (printf "%s.timeoutSeconds (%d) must be below intervalSeconds (%d)" .field (int .check.timeoutSeconds) (int .check.intervalSeconds)) -}}
 {{- end -}}
 {{- end -}}
 

@@ -31,8 +31,8 @@
 {{- end }}{{ end -}}
 {{- range $name := list "openai" "azureOpenAI" "ollama" -}}
 {{- $c := (index $p $name).check -}}
-{{- if and (index $p $name).enabled $c.enabled (ge (int $c.timeoutSeconds) (int $c.intervalSeconds)) -}}
-{{- fail (printf "%s.%s.check.timeoutSeconds (%d) must be below intervalSeconds (%d)" $f $name (int $c.timeoutSeconds) (int $c.intervalSeconds)) -}}
+{{- if and (index $p $name).enabled $c.enabled -}}
+{{- include "kotaemon.checkTimeoutFits" (dict "field" (printf "%s.%s.check" $f $name) "check" $c) -}}
 {{- end -}}
 {{- end -}}
 {{- /* A derived check's name taken by health.checks would make the agent refuse its config. */ -}}
