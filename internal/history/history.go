@@ -327,12 +327,18 @@ func (r *Recorder) mergeFile(raw []byte) {
 	}
 	slices.SortStableFunc(r.data.Starts, func(a, b Start) int { return a.At.Compare(b.At) })
 	r.data.Starts = keepLast(r.data.Starts, MaxStarts)
-	stalls := map[string]bool{}
+	// By the instant, not its String(): a time read from the clock prints its monotonic
+	// reading too, which the file does not keep.
+	type stallKey struct {
+		route string
+		at    int64
+	}
+	stalls := map[stallKey]bool{}
 	for _, st := range r.data.Stalls {
-		stalls[st.Route+st.At.String()] = true
+		stalls[stallKey{st.Route, st.At.UnixNano()}] = true
 	}
 	for _, st := range theirs.Stalls {
-		if !stalls[st.Route+st.At.String()] {
+		if !stalls[stallKey{st.Route, st.At.UnixNano()}] {
 			r.data.Stalls = append(r.data.Stalls, st)
 		}
 	}

@@ -175,3 +175,28 @@ func TestRecordingLeavesTheWritingToRun(t *testing.T) {
 	<-done
 	assert.Len(t, Open(path, "serve", nil, t0).Snapshot().CheckLatencies["db"], 1, "and is written when Run stops")
 }
+
+// The agent records times read from the clock, which carry a monotonic reading that the
+// file does not keep: an entry read back from the file is still the entry in memory, so
+// every write after a stall keeps it once.
+func TestEntriesRecordedFromTheClockAreKeptOnceAcrossWrites(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "history.json")
+	now := time.Now()
+	r := Open(path, "serve", nil, now)
+	r.StartBegan(now)
+	r.Phase(PhaseAnswered, time.Second)
+	r.StallBegan("/", time.Now())
+	r.StallEnded("/", time.Now().Add(2*time.Second))
+	r.Flush()
+	r.StallBegan("/", time.Now().Add(time.Minute))
+	r.StallEnded("/", time.Now().Add(time.Minute+3*time.Second))
+	r.Flush()
+	r.CheckLatency("db", time.Millisecond)
+	r.Flush()
+
+	assert.Len(t, r.Snapshot().Stalls, 2, "in memory")
+	d := Open(path, "serve", nil, time.Now()).Snapshot()
+	assert.Len(t, d.Stalls, 2, "in the file")
+	assert.Len(t, d.Starts, 1)
+}
