@@ -114,3 +114,24 @@ func TestObserveSeesAStallWithoutAProbe(t *testing.T) {
 		t.Fatal("Observe goes on while draining")
 	}
 }
+
+// Observe keeps the live route asked at least every ObserveEvery, counted from the last
+// ask whoever sent it: a probe asking just after Observe did must not stretch the gap to
+// two of its rounds (the history states its stalls to within ObserveEvery).
+func TestObserveAsksWithinASecondOfTheLastAskWhoeverAsked(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.srv.Observe(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	asked := func() int64 { return h.srv.appLive.asked.Load() }
+	require.Eventually(t, func() bool { return asked() != 0 }, 3*time.Second, 5*time.Millisecond, "Observe asks")
+	time.Sleep(100 * time.Millisecond) // a probe just after Observe's ask
+	h.call(t, http.MethodGet, "/health/live")
+	byProbe := asked()
+	require.Eventually(t, func() bool { return asked() != byProbe }, 3*time.Second, 5*time.Millisecond, "Observe asks again")
+	gap := time.Duration(asked() - byProbe)
+	assert.Less(t, gap, ObserveEvery+ObserveEvery/2, "the next ask comes ObserveEvery after the probe's, not at Observe's second round (%s)", gap)
+}

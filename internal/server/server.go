@@ -333,23 +333,34 @@ const ObserveEvery = time.Second
 
 // Observe asks the app's live route whenever nothing else asked it for ObserveEvery,
 // until ctx ends or the agent drains. It is one loopback request a second on an async
-// route, shared with any probe that arrives meanwhile.
+// route, shared with any probe that arrives meanwhile. The next ask is due ObserveEvery
+// after the last one, whoever sent it: a round of its own would let a probe that asked
+// just after a round stretch the gap to two.
 func (s *Server) Observe(ctx context.Context) {
-	tick := time.NewTicker(ObserveEvery)
-	defer tick.Stop()
+	timer := time.NewTimer(ObserveEvery)
+	defer timer.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case <-timer.C:
 		}
 		if s.draining.Load() {
 			return
 		}
-		if !s.processRunning() || time.Since(time.Unix(0, s.appLive.asked.Load())) < ObserveEvery {
-			continue
+		sinceAsked := func() time.Duration { return time.Since(time.Unix(0, s.appLive.asked.Load())) }
+		due := ObserveEvery - sinceAsked()
+		switch {
+		case due > 0: // asked meanwhile
+		case s.processRunning():
+			_ = s.askApp(ctx, s.cfg.App.Live, &s.appLive)
+			// An ask that outlasted its round (a silent route) is followed at once, so
+			// the stall's end is seen when the route answers, not up to a round later.
+			due = max(0, ObserveEvery-sinceAsked())
+		default:
+			due = ObserveEvery
 		}
-		_ = s.askApp(ctx, s.cfg.App.Live, &s.appLive)
+		timer.Reset(due)
 	}
 }
 
