@@ -16,6 +16,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"kotaemon-k8s/advise"
+	"kotaemon-k8s/internal/config"
+	"kotaemon-k8s/internal/history"
 	"kotaemon-k8s/standin/kotaemon"
 	"kotaemon-k8s/test/chart"
 	"kotaemon-k8s/test/kube"
@@ -73,16 +75,22 @@ health:
 	pod := r.onePod()
 	r.awaitReady(pod, "at the first start", podStart+before.startup.Window())
 	pod = r.startEach(pod, first, before)
+	var caused []causedStall
 	for _, s := range stalls {
-		r.stall(pod, s, before)
+		caused = append(caused, r.stall(pod, s, before))
 	}
 
 	// Advise, as make advise does, from the release's pods.
 	envFile := guess.write(t, t.TempDir(), "env.yaml")
 	out := filepath.Join(t.TempDir(), "env.advised.yaml")
 	var report bytes.Buffer
+	collect := advise.FromRelease(r.c.Config, r.c.Client, r.ns, releaseName, "")
 	err := advise.Run(context.Background(), advise.Options{Chart: chart.Dir(), ValuesFiles: []string{envFile}, Out: out, Now: time.Now(),
-		Collect: advise.FromRelease(r.c.Config, r.c.Client, r.ns, releaseName, "")}, &report)
+		Collect: func(ctx context.Context) ([]history.Data, string, error) {
+			ds, src, err := collect(ctx)
+			assertStallsMeasured(t, ds, config.DefaultAppLivePath, caused)
+			return ds, src, err
+		}}, &report)
 	require.NoError(t, err, "kotaemonctl advise")
 	text, err := os.ReadFile(out)
 	require.NoError(t, err)
@@ -148,17 +156,66 @@ func (r *release) startEach(pod string, startups []int, p probes) string {
 	return pod
 }
 
+// causedStall is a stall the test caused. Each switch happened while its request was
+// under way, so the stall lasted between shortest and longest.
+type causedStall struct {
+	shutSent, from, to time.Time // the deadlock's switch sent and answered, the release answered
+	shortest, longest  time.Duration
+}
+
 // stall deadlocks the app for seconds, then lets it go, and asserts that the container
 // was not restarted: a stall shorter than the liveness window is not a deadlock.
-func (r *release) stall(pod string, seconds int, p probes) {
+func (r *release) stall(pod string, seconds int, p probes) causedStall {
 	r.t.Helper()
+	shutSent := time.Now()
 	at := r.fault(pod, kotaemon.FaultDeadlock, 0)
 	time.Sleep(time.Duration(seconds) * time.Second)
-	r.fault(pod, kotaemon.FaultNone, 0)
+	openSent := time.Now()
+	caused := causedStall{shutSent: shutSent, from: at, to: r.fault(pod, kotaemon.FaultNone, 0)}
+	caused.shortest, caused.longest = openSent.Sub(at), caused.to.Sub(shutSent)
 	r.awaitReady(pod, "after the stall", p.readiness.ToPass()+statusSlack)
 	time.Sleep(p.liveness.Period() + p.liveness.Timeout()) // the probe that ends the stall
 	got, why := r.pod(context.Background(), pod)
 	require.NotNil(r.t, got, why)
 	require.Zero(r.t, kube.ContainerRestarts(got, "kotaemon"), "PB-03: a stall of %ds (liveness window %s) restarts nothing", seconds, p.liveness.FailureWindow())
 	require.Empty(r.t, r.podEvents("Killing", pod, at), "a stall of %ds kills nothing", seconds)
+	return caused
+}
+
+// agentTiming is what the agent's own timing adds to a measure: its timer and loopback
+// requests on a busy node.
+const agentTiming = 500 * time.Millisecond
+
+// assertStallsMeasured holds the histories to the stalls the test caused: each is one
+// stall of the live route, ended by the answer, its length the caused one's to within the
+// resolution the history states (it began at most that long before its failed request
+// was sent). Every recorded stall is logged beside the caused one around it.
+func assertStallsMeasured(t *testing.T, ds []history.Data, liveRoute string, caused []causedStall) {
+	t.Helper()
+	found := make([][]history.Stall, len(caused))
+	for _, d := range ds {
+		resolution := time.Duration(d.ResolutionSeconds * float64(time.Second))
+		for _, st := range d.Stalls {
+			took := time.Duration(st.Seconds * float64(time.Second))
+			what := "during no stall the test caused"
+			for i, c := range caused {
+				if !st.At.Before(c.to) || !st.At.Add(took).After(c.shutSent) {
+					continue
+				}
+				what = fmt.Sprintf("stall %d caused for %.1f-%.1fs: began %+.1fs, ended %+.1fs from it", i+1,
+					c.shortest.Seconds(), c.longest.Seconds(), st.At.Sub(c.from).Seconds(), st.At.Add(took).Sub(c.to).Seconds())
+				if st.Route != liveRoute {
+					continue
+				}
+				found[i] = append(found[i], st)
+				assert.Equal(t, history.EndedByAnswer, st.EndedBy, "PB-11: stall %d ended with an answer", i+1)
+				assert.GreaterOrEqual(t, took, c.shortest-resolution-agentTiming, "PB-11: stall %d is measured to within the history's resolution (%s)", i+1, resolution)
+				assert.LessOrEqual(t, took, c.longest+agentTiming, "PB-11: stall %d is measured no longer than it was", i+1)
+			}
+			t.Logf("recorded stall of %s: %.1fs, ended by %s, %s", st.Route, st.Seconds, st.EndedBy, what)
+		}
+	}
+	for i := range caused {
+		assert.Len(t, found[i], 1, "PB-11: stall %d of the live route is in the history once", i+1)
+	}
 }
