@@ -89,10 +89,7 @@ func TestTheHistoryIsServedToAuthorisedCallersOnly(t *testing.T) {
 func TestObserveSeesAStallWithoutAProbe(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); h.srv.Observe(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	done := observing(t, h)
 
 	require.Eventually(t, func() bool { return h.srv.start.started() }, 5*time.Second, 50*time.Millisecond, "observed, the app has started")
 	h.app.set("/startup-events", "hang")
@@ -121,10 +118,7 @@ func TestObserveSeesAStallWithoutAProbe(t *testing.T) {
 func TestObserveAsksWithinASecondOfTheLastAskWhoeverAsked(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); h.srv.Observe(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
+	observing(t, h)
 
 	asked := func() int64 { return h.srv.appLive.asked.Load() }
 	require.Eventually(t, func() bool { return asked() != 0 }, 3*time.Second, 5*time.Millisecond, "Observe asks")
@@ -134,4 +128,14 @@ func TestObserveAsksWithinASecondOfTheLastAskWhoeverAsked(t *testing.T) {
 	require.Eventually(t, func() bool { return asked() != byProbe }, 3*time.Second, 5*time.Millisecond, "Observe asks again")
 	gap := time.Duration(asked() - byProbe)
 	assert.Less(t, gap, ObserveEvery+ObserveEvery/2, "the next ask comes ObserveEvery after the probe's, not at Observe's second round (%s)", gap)
+}
+
+// observing runs the harness's Observe until the test ends; the channel closes when
+// Observe returns.
+func observing(t *testing.T, h *harness) <-chan struct{} {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.srv.Observe(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return done
 }
