@@ -5,6 +5,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"kotaemon-k8s/internal/checks"
 )
 
 // The API server's defaults for probe fields left at zero: what it stores, hence what
@@ -118,7 +120,7 @@ func (w *Workload) WorstStartToReady() (time.Duration, string) {
 			if !c.IsCritical() {
 				continue
 			}
-			jittered := time.Duration(c.Passes()-1) * c.Interval * 11 / 10
+			jittered := time.Duration(c.Passes()-1) * checks.LongestWait(c.Interval)
 			up := (jittered + time.Second - 1).Truncate(time.Second) + c.Timeout
 			later(up, fmt.Sprintf("check %s's first pass %s", c.Name, up))
 		}

@@ -66,7 +66,10 @@ type entry struct {
 
 // maxAge is how old a result may be before it counts as unknown: one interval with its
 // jitter, plus the run's timeout.
-func (s Spec) maxAge() time.Duration { return s.Interval + s.Interval/10 + s.Timeout }
+func (s Spec) maxAge() time.Duration { return LongestWait(s.Interval) + s.Timeout }
+
+// LongestWait is the longest jitter puts between two runs' starts: 1.1 x interval.
+func LongestWait(interval time.Duration) time.Duration { return interval + interval/10 }
 
 // Monitor runs checks in the background and keeps their latest results.
 type Monitor struct {
@@ -154,8 +157,8 @@ func (m *Monitor) Snapshot() []Status {
 // Runs is the number of check runs completed so far (tests and benchmarks).
 func (m *Monitor) Runs() int64 { return m.runCount.Load() }
 
-// jitter spreads runs over [0.9, 1.1] x interval so that checks started together do
-// not stay in step; the mean stays the interval.
+// jitter spreads runs over [0.9, 1.1] x interval (up to LongestWait) so that checks
+// started together do not stay in step; the mean stays the interval.
 // Intervals are positive (config bounds); below 5 ns there is nothing to spread.
 func jitter(d time.Duration) time.Duration {
 	return d - d/10 + time.Duration(rand.Int64N(int64(d)/5+1))
