@@ -41,7 +41,7 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	before, vals, err := renderWorkload(ch, o.ValuesFiles, o.Set)
+	before, defaults, err := renderWorkload(ch, o.ValuesFiles, o.Set)
 	if err != nil {
 		return fmt.Errorf("the environment's values do not render: %w", err)
 	}
@@ -50,10 +50,6 @@ func Run(ctx context.Context, o Options, out io.Writer) error {
 		liveRoute = before.Agent.App.Live.Path
 	}
 	obs, what, err := observations(ctx, o, liveRoute)
-	if err != nil {
-		return err
-	}
-	defaults, err := ch.Defaults(vals)
 	if err != nil {
 		return err
 	}
@@ -120,16 +116,20 @@ func observations(ctx context.Context, o Options, liveRoute string) (Observation
 }
 
 // renderWorkload renders the chart with the values as given, for their figures and to
-// run the guards, and returns the merged values too. The agent image's registry does not
-// change a figure: where the values leave it empty (the installer fills it in), a
-// placeholder lets the render through.
+// run the guards, and returns the values with the chart's defaults too. The agent
+// image's registry does not change a figure: where the values leave it empty (the
+// installer fills it in), a placeholder lets the render through.
 func renderWorkload(ch *release.Chart, files, set []string) (*release.Workload, map[string]any, error) {
 	vals, err := release.MergeValues(files, set)
 	if err != nil {
 		return nil, nil, err
 	}
+	all, err := ch.Defaults(vals)
+	if err != nil {
+		return nil, nil, err
+	}
 	rendered := vals
-	if registryUnset(vals) {
+	if !release.AgentRegistryNamed(all) {
 		if rendered, err = release.MergeValues(files, append(append([]string{}, set...), "health.image.registry=registry.invalid")); err != nil {
 			return nil, nil, err
 		}
@@ -146,14 +146,7 @@ func renderWorkload(ch *release.Chart, files, set []string) (*release.Workload, 
 	if w == nil {
 		return nil, nil, fmt.Errorf("%v", problems)
 	}
-	return w, vals, nil
-}
-
-func registryUnset(vals map[string]any) bool {
-	global, _ := vals["global"].(map[string]any)
-	health, _ := vals["health"].(map[string]any)
-	image, _ := health["image"].(map[string]any)
-	return global["imageRegistry"] == nil && (image["registry"] == nil || image["registry"] == "")
+	return w, all, nil
 }
 
 // currentOf reads what the advice builds on from the rendered workload and the values.

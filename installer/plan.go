@@ -107,9 +107,7 @@ func (o Options) agentSource(p *Plan, c *Cluster) error {
 	tag := fmt.Sprint(img["tag"])
 	local := c != nil && (c.Embedded || c.Nodes.Kind != "")
 	if o.Registry == "" && !local {
-		registry, _ := img["registry"].(string)
-		mirror, _ := all["global"].(map[string]any)["imageRegistry"].(string)
-		if registry == "" && mirror == "" {
+		if !release.AgentRegistryNamed(all) {
 			return &NeedsImageError{Ref: fmt.Sprintf("%s:%s@%v", img["repository"], tag, img["digest"]),
 				Why: "the chart names no registry for it (health.image.registry), and this cluster is neither the embedded one nor kind",
 				Next: []string{

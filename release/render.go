@@ -92,5 +92,17 @@ func (c *Chart) Defaults(vals map[string]any) (map[string]any, error) {
 	return all.AsMap(), nil
 }
 
+// AgentRegistryNamed reports whether values with the chart's defaults (Defaults) say
+// where the agent image is pulled from: health.image.registry or global.imageRegistry.
+// Without either the chart refuses to render.
+func AgentRegistryNamed(all map[string]any) bool {
+	health, _ := all["health"].(map[string]any)
+	image, _ := health["image"].(map[string]any)
+	global, _ := all["global"].(map[string]any)
+	registry, _ := image["registry"].(string)
+	mirror, _ := global["imageRegistry"].(string)
+	return registry != "" || mirror != ""
+}
+
 // Decode reads the render's objects (Decode).
 func (r *Rendered) Decode() (*Manifest, error) { return Decode([]byte(r.Manifest)) }
