@@ -286,11 +286,16 @@ func (r *Recorder) Flush() {
 	}
 }
 
-// Snapshot is a deep copy of the history.
-func (r *Recorder) Snapshot() Data {
+// MarshalJSON is the history as written and served.
+func (r *Recorder) MarshalJSON() ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	raw, _ := json.Marshal(r.data)
+	return json.Marshal(r.data)
+}
+
+// Snapshot is a deep copy of the history.
+func (r *Recorder) Snapshot() Data {
+	raw, _ := r.MarshalJSON()
 	var d Data
 	_ = json.Unmarshal(raw, &d)
 	return d

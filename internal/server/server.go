@@ -207,7 +207,7 @@ func (s *Server) serveHistory(w http.ResponseWriter, r *http.Request) {
 		s.met.Probe("history", http.StatusUnauthorized)
 		return
 	}
-	body, err := json.Marshal(s.hist.Snapshot())
+	body, err := s.hist.MarshalJSON()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
@@ -339,6 +339,7 @@ const ObserveEvery = time.Second
 func (s *Server) Observe(ctx context.Context) {
 	timer := time.NewTimer(ObserveEvery)
 	defer timer.Stop()
+	sinceAsked := func() time.Duration { return time.Since(time.Unix(0, s.appLive.asked.Load())) }
 	for {
 		select {
 		case <-ctx.Done():
@@ -348,7 +349,6 @@ func (s *Server) Observe(ctx context.Context) {
 		if s.draining.Load() {
 			return
 		}
-		sinceAsked := func() time.Duration { return time.Since(time.Unix(0, s.appLive.asked.Load())) }
 		due := ObserveEvery - sinceAsked()
 		switch {
 		case due > 0: // asked meanwhile
